@@ -2528,15 +2528,17 @@ _REJECT_GAP_RE = re.compile(
     re.I,
 )
 # ... or a question that asks for the other value: "So we get 9. Is it 6? No." (read last, the 6 denied scored)
+# (the end of the answer's sentence and the next one's opening filler, which both questions start with)
+_QUERY_OPEN = r"[\s$)\]]*(?:[.!;]|\n)[\s*_`]*(?:(?:hmm+|wait|well|but)\b[\s,:]*)*"
 _QUERY_GAP_RE = re.compile(
-    r"[\s$)\]]*(?:[.!;]|\n)[\s*_`]*(?:(?:hmm+|wait|well|but)\b[\s,:]*)*(?:(?:is|was)\s+it|(?:could|can|might|would)\s+it\s+be"
+    _QUERY_OPEN + r"(?:(?:is|was)\s+it|(?:could|can|might|would)\s+it\s+be"
     r"|(?:what|how)\s+about|is\s+the\s+answer|or)\s+(?:[A-Za-z]\s*=\s*)?\$?\s*",
     re.I,
 )
 # ... or one that asks whether the other value is the answer: "So we get 9. Is 6 possible? No." (read last, the 6 denied
 # scored, as "Is it 6? No." did)
 _QUERY_SUBJ_GAP_RE = re.compile(
-    r"[\s$)\]]*(?:[.!;]|\n)[\s*_`]*(?:(?:hmm+|wait|well|but)\b[\s,:]*)*(?:is|was|could|can|might|would|does|did)\s+"
+    _QUERY_OPEN + r"(?:is|was|could|can|might|would|does|did)\s+"
     r"(?:[A-Za-z]\s*=\s*)?\$?\s*",
     re.I,
 )
