@@ -72,6 +72,21 @@ def test_countdown_reads_no_python_beyond_its_arithmetic(completion):
     assert check_countdown("\\boxed{2_5 * 4}", [25, 4], 100).reason == "invalid expression"
 
 
+@pytest.mark.parametrize("line", ["So 25*4^2 = 100.", "25*4%7", "25*4²", "25*4e2", "2^25*4", "log(25*4)",
+                                  "√(25*4)", "(25*4)^7", "25*4 mod 7", "$25*4$^7", "25*4!", "25*4,7",
+                                  "$\\sqrt{25 \\times 4}$"])
+def test_countdown_last_line_run_continued_by_an_operation_is_no_expression(line):
+    """A last line's run of arithmetic was read alone, whatever operation countdown has no sign for continued it: a
+    power, a remainder, a factorial, a superscript, a function, a number written on ("4e2"). "25*4^2" (400), "25*4%7"
+    or "log(25*4)" scored as 25*4, a reward for a wrong expression."""
+    v = check_countdown("Let me try.\n" + line, [25, 4, 7, 2], 100)
+    assert (v.correct, v.reason) == (False, "invalid expression"), v
+    # an honest last line around the same run still reads
+    for ok in ("So 25 * 4 = 100.", "25 * 4 equals 100!", "The answer is $25 \\times 4$.", "25*4 = 100 (7 unused)",
+               "\\implies 25 \\times 4 = 100", "25*4, which is 100"):
+        assert check_countdown("Let me try.\n" + ok, [25, 4, 7, 2], 100).correct, ok
+
+
 def test_countdown_marked_equation_must_hold_throughout():
     # the first side reaches the target, but the answer as written claims 100 = 21: a false statement is wrong
     for c in ("\\boxed{25 * 4 = 100 = 7 * 3}", "Answer: 25*4 = 7*3", "<answer>100 = 25 * 4 = 21</answer>"):

@@ -117,11 +117,29 @@ def last_answer_tag(text: str) -> str | None:
     return text[start + len("<answer>"):end] if start >= 0 else None
 
 
+# what continues a run of arithmetic as an operation countdown has no sign for: a power, a remainder, a factorial, a
+# superscript, a function ("log(", "\\sqrt{"), a number written on ("4e2", "4,7"). Such a run is part of an expression
+# it does not stand for: the run alone was read, and "25*4^2", "25*4%7", "25*4²", "log(25*4)" or "2^25*4" scored as
+# 25*4. (Directly at the run, or past spaces and math delimiters; a letter only directly: "So 25*4" is prose.)
+_JUNK_AFTER = re.compile(r"[ \t$`]*(?:\\?[\^%|&<>~@'²³¹⁰⁴-⁹]|\\(?:[bp]?mod|rfloor|rceil|rvert|vert)\b|mod\b)"
+                         r"|[^\W\d_!]|!|[,:]\d", re.IGNORECASE)
+_JUNK_BEFORE = re.compile(r"(?:[\^%|&<>~@√∛∜]|\\(?:sqrt|log|ln|lg|exp|sin|cos|tan|lfloor|lceil|lvert|vert|binom|"
+                          r"operatorname)\b[{(]?|\bmod)[ \t$`]*$|[^\W\d_][({]?$")
+
+
 def _expression_in(line: str) -> str | None:
-    """The last run of arithmetic characters that contains an operator (else the last with a digit)."""
-    runs = [r.strip().rstrip(".").strip() for r in _RUN.findall(line)]
-    runs = [r for r in runs if any(c.isdigit() for c in r)]
-    with_op = [r for r in runs if re.search(r"\d\s*[-+*/×÷·⋅∗−–]\s*[\d(]", r)]
+    """The last run of arithmetic characters that contains an operator (else the last with a digit). A run with an
+    operator that an operation countdown has no sign for continues (_JUNK_AFTER, _JUNK_BEFORE) is no expression of
+    its own: the text, an invalid expression."""
+    found = [(m, m.group().strip().rstrip(".").strip()) for m in _RUN.finditer(line)]
+    found = [(m, r) for m, r in found if any(c.isdigit() for c in r)]
+    runs = [r for _, r in found]
+    with_op = [(m, r) for m, r in found if re.search(r"\d\s*[-+*/×÷·⋅∗−–]\s*[\d(]", r)]
+    # (at the run's first and last non-space characters: a run takes the spaces around it)
+    if any(_JUNK_AFTER.match(line, m.start() + len(m.group().rstrip()))
+           or _JUNK_BEFORE.search(line, 0, m.start() + len(m.group()) - len(m.group().lstrip())) for m, _ in with_op):
+        return line.strip()
+    with_op = [r for _, r in with_op]
     if len(set(with_op)) > 1:  # two expressions, a hedge ("So 7*3 or 25*4" read 25*4): the text, no valid expression
         return line.strip()
     pick = (with_op or runs or [None])[-1]
