@@ -87,6 +87,14 @@ def test_countdown_last_line_run_continued_by_an_operation_is_no_expression(line
         assert check_countdown("Let me try.\n" + ok, [25, 4, 7, 2], 100).correct, ok
 
 
+@pytest.mark.parametrize("line", ["So \\(25 \\times 4 = 100\\).", "\\(25 \\times 4\\) = 100", "Thus \\((25) \\cdot 4\\)"])
+def test_countdown_last_line_in_inline_latex_math(line):
+    """A last line in LaTeX's inline math "\\( ... \\)" (as models write it) read its "(" as a parenthesis: "(25 * 4",
+    an invalid expression for a correct answer."""
+    v = check_countdown("We need 100.\n" + line, [25, 4, 7], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+
+
 def test_countdown_marked_equation_must_hold_throughout():
     # the first side reaches the target, but the answer as written claims 100 = 21: a false statement is wrong
     for c in ("\\boxed{25 * 4 = 100 = 7 * 3}", "Answer: 25*4 = 7*3", "<answer>100 = 25 * 4 = 21</answer>"):

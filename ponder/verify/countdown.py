@@ -256,7 +256,9 @@ def _line_expression(line: str) -> tuple[str, list[str]] | None:
     line = _fractions(line) if "frac" in line and len(line) <= MAX_EXPR_CHARS else line
     # LaTeX's signs are operators here too: "$25 \\times 4 = 100$" had no arithmetic run with an operator, and a
     # correct answer was "no answer"
-    for k in _LATEX_SIGNS:
+    # (and its inline math delimiters are none: "So \\(25 \\times 4 = 100\\)." read "(25 * 4", with the "(" of "\\(", an
+    # invalid expression for a correct last line)
+    for k in (*_LATEX_SIGNS, "\\(", "\\)"):
         line = line.replace(k, _SYMBOLS[k])
     # a spaced "x" between numbers is times here too ("So 25 x 4 = 100." was no answer); "a 4x4 grid" stays prose
     line = _SPACED_X.sub(" * ", line) if "x" in line or "X" in line else line
