@@ -95,6 +95,21 @@ def test_countdown_last_line_in_inline_latex_math(line):
     assert (v.correct, v.reason) == (True, "ok"), v
 
 
+@pytest.mark.parametrize("text", ["Let me see.\n" + "1=" * (1 << 19) + "1", "2\u200b" * (1 << 19),
+                                  "Answer: " + "25*4 = " * (1 << 17), "**Answer:**\n" + "1=" * (1 << 19),
+                                  "**Answer:**\n" + "2\u200b" * (1 << 19), ("2\u200b" * 4_900 + "\n") * 50])
+def test_countdown_on_a_long_line_of_sides_or_runs_is_fast(text):
+    """The last line (or the one under "Answer:") was searched side by side and run by run, each a few regex calls:
+    a 1 MB line of "1=1=..." took ~4 s, one of digits between zero-width spaces or a marked "25*4 = 25*4 = ..." over
+    1 s. A line longer than MAX_LINE_CHARS holds no answer, nor one with more sides than an answer may have."""
+    t0 = time.monotonic()
+    v = check_countdown(text, [25, 4, 7], 100)
+    assert not v.correct and time.monotonic() - t0 < 1, (v.reason, time.monotonic() - t0)
+    # a short line with as many sides is read still: too long an equation
+    assert check_countdown("So " + " = ".join(["25*4"] * 21), [25, 4, 7], 100).reason == "too long"
+    assert check_countdown("25*4 = 100\n" + "=" * 40, [25, 4, 7], 100).correct  # (a rule under it: no digit)
+
+
 def test_countdown_marked_equation_must_hold_throughout():
     # the first side reaches the target, but the answer as written claims 100 = 21: a false statement is wrong
     for c in ("\\boxed{25 * 4 = 100 = 7 * 3}", "Answer: 25*4 = 7*3", "<answer>100 = 25 * 4 = 21</answer>"):

@@ -23,6 +23,10 @@ MAX_NODES = 200
 MAX_BITS = 4096  # bound on numerator/denominator size of any intermediate value
 MAX_FALLBACK_LINES = 50  # without a marked answer, the expression must be near the end
 MAX_SIDES = 20  # sides of a marked equation checked against the answer (each costs one bounded evaluation)
+# without a marked answer, a line longer than this is no answer's (skipped), and the lines read for one hold at most
+# MAX_FALLBACK_CHARS: each costs time in its length, and a 1 MB line of runs or sides took seconds
+MAX_LINE_CHARS = 10_000
+MAX_FALLBACK_CHARS = 50_000
 
 _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
         ast.Div: lambda a, b: a / b}
@@ -182,12 +186,15 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
             found = _drop_remark(found.strip())
             sides = [s.strip() for s in found.split("=")] if "=" in found else []
             return (found, []) if _hedged(_lhs(found), sides) else (_lhs(found), sides)
-    checked = 0
+    checked = read = 0
     for line in reversed(completion.splitlines()):
         if not line.strip():
             continue
         checked += 1
         if checked > MAX_FALLBACK_LINES:
+            break
+        read += min(len(line), MAX_LINE_CHARS)
+        if read > MAX_FALLBACK_CHARS:
             break
         found = _line_expression(line)
         if found:
@@ -251,7 +258,9 @@ def _under(completion: str, m: re.Match) -> tuple[str, list[str]] | None:
 
 def _line_expression(line: str) -> tuple[str, list[str]] | None:
     """A line's expression, read as a marked answer is: the first side that is an expression ("100 = 25*4" too), and
-    the line's equation must hold ("So 25*4 = 101" claims a false one)."""
+    the line's equation must hold ("So 25*4 = 101" claims a false one). A line over MAX_LINE_CHARS has none."""
+    if len(line) > MAX_LINE_CHARS:
+        return None
     # a fraction is one division here too: "So $\\frac{25 \\times 8}{2} = 100$." read its numerator alone, 25*8
     line = _fractions(line) if "frac" in line and len(line) <= MAX_EXPR_CHARS else line
     # LaTeX's signs are operators here too: "$25 \\times 4 = 100$" had no arithmetic run with an operator, and a
@@ -266,6 +275,9 @@ def _line_expression(line: str) -> tuple[str, list[str]] | None:
     # "- 25 * 4 = 100" a unary minus, both invalid expressions for a correct last step
     line = _drop_remark(_LIST_MARKER.sub("", line, count=1))
     sides = line.split("=")
+    # more sides than an answer may have ("1=1=...", each side a search): the line, an invalid expression
+    if len(sides) > MAX_SIDES + 1:
+        return (line.strip(), []) if any(c.isdigit() for c in line) else None
     for expr in map(_expression_in, sides):
         if expr is not None and re.search(r"[-+*/×÷·⋅∗−–]", expr):
             if _hedged(expr, sides):
@@ -303,7 +315,8 @@ def _hedged(expr: str, sides: list[str]) -> bool:
 
 def _lhs(text: str) -> str:
     # "(3 + 5) * 7 = 56" → "(3 + 5) * 7"; "56 = (3 + 5) * 7" → the side with an operator
-    sides = [s.strip() for s in text.split("=")]
+    # (the first MAX_SIDES + 1: an answer with more is refused as too long, and each side costs a _normalise)
+    sides = [s.strip() for s in text.split("=", MAX_SIDES + 1)[:MAX_SIDES + 1]]
     with_op = [s for s in sides if re.search(r"\d\s*[-+*/×÷·⋅∗−–]", _normalise(s))]  # ("25 \\times 4" too)
     return (with_op or sides)[0]
 
