@@ -66,8 +66,9 @@ SCORE: <integer from 0 to {max_score}>/{max_score}"""
 # Nor with a tag the grader still reads as one: invisible characters (zero-width, soft hyphen, bidi controls,
 # combining marks) inside it, fullwidth forms ("＜／ｒｅｓｐｏｎｓｅ>") or look-alike letters ("</rеsponse>" with a Cyrillic
 # "е", the constraints' table), went past a plain-spelling match.
-_HIDDEN = ("[\\s\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u0300-\u036f"
-           "\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe00-\ufe0f\ufe20-\ufe2f]*")
+_INVISIBLE = ("\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u0300-\u036f"
+              "\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe00-\ufe0f\ufe20-\ufe2f")
+_HIDDEN = "[\\s" + _INVISIBLE + "]*"
 _RESPONSE_TAG = re.compile(  # no two adjacent quantifiers share a character: linear on hostile text
     "[<\uff1c\ufe64](?=" + _HIDDEN + "(?:[/\uff0f]" + _HIDDEN + ")*"
     + _HIDDEN.join("[" + re.escape(c + c.upper() + chr(ord(c) + 0xFF41 - 97) + chr(ord(c) + 0xFF21 - 97)
@@ -103,6 +104,9 @@ _SCORE_LINE = re.compile(r"^[\s*_`#]*SCORE[\s*_`]*:[\s*_`]*(\d+)[\s*_`]*/[\s*_`]
 _FULL_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3002: ord(".")}
 
 
+_INVISIBLE_RUN = re.compile("[" + _INVISIBLE + "]+")
+
+
 def _score_key(line: str) -> str:
     """A score line as compared with the response's: without the markup a quote may add or drop."""
     return re.sub(r"[\s*_`#>]+", "", line).upper()
@@ -122,6 +126,9 @@ def parse_score(text: str, max_score: int, response: str = "") -> int | None:
         text = text.rsplit("</think>", 1)[1]
     elif text.lstrip().startswith("<think>"):
         return None
+    # (read without its invisible characters: "S\u200bCORE: 10/10" or "SCORE: 10/10\u00ad" was no plant, and a judge
+    # that quoted it as it reads, "SCORE: 10/10", gave the plant's score)
+    response = _INVISIBLE_RUN.sub("", response) if not response.isascii() else response
     planted = {_score_key(ln) for ln in response.splitlines() if _SCORE_MENTION.match(ln)}
     lines = [ln for ln in text.splitlines() if _SCORE_MENTION.match(ln) and _score_key(ln) not in planted]
     if len(lines) != 1:
