@@ -110,6 +110,16 @@ def test_countdown_on_a_long_line_of_sides_or_runs_is_fast(text):
     assert check_countdown("25*4 = 100\n" + "=" * 40, [25, 4, 7], 100).correct  # (a rule under it: no digit)
 
 
+@pytest.mark.parametrize("text,correct", [("Answer: 25 × 4 → 100", True), ("So 25*4 -> 100.", True),
+                                          ("$25 \\times 4 \\to 100$", True), ("Answer: 25*4 \\implies 100", True),
+                                          ("Answer: 25*4 → 7*3", False), ("25*4 -> 101", False)])
+def test_countdown_reads_an_arrow_to_the_value_as_an_equation(text, correct):
+    """"Answer: 25 × 4 → 100" or "25*4 -> 100" (its "-" read as a minus) was an invalid expression for a correct
+    answer; an arrow is an "=", so the equation must hold."""
+    v = check_countdown("We need 100.\n" + text, [25, 4, 7], 100)
+    assert (v.correct, v.reason) == (correct, "ok" if correct else "false equation"), v
+
+
 def test_countdown_marked_equation_must_hold_throughout():
     # the first side reaches the target, but the answer as written claims 100 = 21: a false statement is wrong
     for c in ("\\boxed{25 * 4 = 100 = 7 * 3}", "Answer: 25*4 = 7*3", "<answer>100 = 25 * 4 = 21</answer>"):

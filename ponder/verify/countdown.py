@@ -183,7 +183,7 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
         if isinstance(found, tuple):
             return found
         if found is not None and found.strip():
-            found = _drop_remark(found.strip())
+            found = _drop_remark(_arrows(found.strip()))
             sides = [s.strip() for s in found.split("=")] if "=" in found else []
             return (found, []) if _hedged(_lhs(found), sides) else (_lhs(found), sides)
     checked = read = 0
@@ -256,11 +256,22 @@ def _under(completion: str, m: re.Match) -> tuple[str, list[str]] | None:
     return None
 
 
+# an arrow to the value is an "=": "Answer: 25 × 4 → 100" and "25*4 -> 100" (its "-" read as a minus) were invalid
+# expressions for a correct answer; read as an equation, it must hold ("25*4 → 7*3" is a false one)
+_ARROW = re.compile(r"[ \t]*(?:->|=>|→|⟶|⇒|⟹|\\(?:to|rightarrow|Rightarrow|longrightarrow|Longrightarrow|implies)"
+                    r"(?![A-Za-z]))[ \t]*")
+
+
+def _arrows(text: str) -> str:
+    return _ARROW.sub(" = ", text) if len(text) <= MAX_LINE_CHARS else text
+
+
 def _line_expression(line: str) -> tuple[str, list[str]] | None:
     """A line's expression, read as a marked answer is: the first side that is an expression ("100 = 25*4" too), and
     the line's equation must hold ("So 25*4 = 101" claims a false one). A line over MAX_LINE_CHARS has none."""
     if len(line) > MAX_LINE_CHARS:
         return None
+    line = _arrows(line)
     # a fraction is one division here too: "So $\\frac{25 \\times 8}{2} = 100$." read its numerator alone, 25*8
     line = _fractions(line) if "frac" in line and len(line) <= MAX_EXPR_CHARS else line
     # LaTeX's signs are operators here too: "$25 \\times 4 = 100$" had no arithmetic run with an operator, and a
