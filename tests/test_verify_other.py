@@ -120,6 +120,16 @@ def test_countdown_reads_an_arrow_to_the_value_as_an_equation(text, correct):
     assert (v.correct, v.reason) == (correct, "ok" if correct else "false equation"), v
 
 
+@pytest.mark.parametrize("remark", ["(mod 4)", ", mod 4", "(then take the log)", "(negated)", "(factorial of 4)",
+                                    "(reciprocal)", "(4 as exponent)"])
+def test_countdown_keeps_a_closing_remark_that_names_an_operation(remark):
+    """A closing remark naming an operation countdown has no sign for ("25*4 (mod 4)", "(negated)") read as prose and
+    was dropped: the expression it changes scored. Kept, the answer is no expression; a prose remark still goes."""
+    v = check_countdown("Answer: 25*4 " + remark, [25, 4, 7], 100)
+    assert (v.correct, v.reason) == (False, "invalid expression"), v
+    assert check_countdown("Answer: 25*4 (using 25 and 4; 7 unused)", [25, 4, 7], 100).correct
+
+
 def test_countdown_marked_equation_must_hold_throughout():
     # the first side reaches the target, but the answer as written claims 100 = 21: a false statement is wrong
     for c in ("\\boxed{25 * 4 = 100 = 7 * 3}", "Answer: 25*4 = 7*3", "<answer>100 = 25 * 4 = 21</answer>"):

@@ -203,11 +203,14 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
 
 
 # a closing remark in parentheses ("25*4 (using 25 and 4)") or after a comma ("25*4, which is 100"): words, no
-# arithmetic sign, no word for one, no "or"
+# arithmetic sign, no word for one (an operation countdown has no sign for too: "25*4 (mod 4)", "(negated)" or
+# "(then take the log)" was dropped, and the expression it changes scored), no "or"
 _REMARK = re.compile(r"(?:\(([^()\n]*)\)|,[ \t]*([^,()\n]*?))[\s.]*$")
 _NOT_PROSE = re.compile(r"[+*/×÷·⋅∗−=\\]|\d\s*[-–]|[-–]\s*\d|\b(?:or|plus|minus|times|x|by|divided|over|multiplied|"
                         r"add|added|subtract|subtracted|squared|cubed|power|root|twice|double|half|else|alternatively|"
-                        r"instead)\b", re.IGNORECASE)
+                        r"instead|mod|modulo|modulus|remainder|log|logarithm|ln|sqrt|factorial|exponent|exponentiated|"
+                        r"raised|percent|negated?|negative|opposite|reciprocal|inverse|inverted|floor|ceil|ceiling|"
+                        r"round|rounded|absolute|abs)\b", re.IGNORECASE)
 # a remark that a given number is left out ("(7 unused)", "(the 7 is not needed)"): its number is in no answer
 _UNUSED = re.compile(r"\b(?:unused|not used|not needed|left over|leftover|left out|not using|without|no need)\b",
                      re.IGNORECASE)
