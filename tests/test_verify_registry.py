@@ -364,6 +364,21 @@ def test_verify_file_keeps_numbers_as_written(tmp_path, monkeypatch):
     assert s["n"] == 2
 
 
+def test_countdown_item_can_ask_for_every_number_used(tmp_path):
+    """check_countdown had use_all, but no item could ask for it: a task whose rule is "each number exactly once"
+    (TinyZero's countdown reward) scored an answer using a subset of its numbers correct."""
+    reward = get_reward("countdown")
+    item = {"numbers": [3, 4, 5], "target": 12}
+    assert reward("\\boxed{3 * 4}", item).correct  # at most once, by default
+    assert reward("\\boxed{3 * 4}", {**item, "use_all": False}).correct
+    v = reward("\\boxed{3 * 4}", {**item, "use_all": True})
+    assert not v.correct and v.parts["countdown"]["reason"] == "not all numbers used"
+    assert reward("\\boxed{3 * 4 * 5 / 5}", {**item, "numbers": [3, 4, 5, 5], "use_all": True}).correct
+    src = tmp_path / "c.jsonl"
+    write_jsonl(src, [{"completion": "\\boxed{3 * 4}", **item, "use_all": True}])
+    assert verify_file("countdown", str(src), str(tmp_path / "o.jsonl"), progress=False)["correct"] == 0
+
+
 def test_verify_file_other_kinds(tmp_path):
     src = tmp_path / "c.jsonl"
     write_jsonl(src, [{"completion": "\\boxed{3 * 4}", "numbers": [3, 4], "target": 12},
@@ -474,6 +489,8 @@ GOOD_ROWS = {
     ("countdown", {"completion": "\\boxed{1+2}", "numbers": "1,2", "target": 3}, "field 'numbers' must be"),
     ("countdown", {"completion": "\\boxed{1+2}", "numbers": [], "target": 3}, "field 'numbers' must be a non-empty"),
     ("countdown", {"completion": "\\boxed{5-3}", "numbers": [-3, 5], "target": 2}, "field 'numbers' must be non-negative"),
+    ("countdown", {"completion": "\\boxed{1+2}", "numbers": [1, 2], "target": 3, "use_all": "false"},
+     "field 'use_all' must be true or false, got str 'false'"),
     ("code", {"completion": "x", "tests": 5}, "field 'tests': expected assert source"),
     ("code", {"completion": "x", "tests": {"a": 1}}, "field 'tests': expected assert source"),
     ("code", {"completion": "x", "tests": "assert f(1) ==", "timeout": 2}, "field 'tests': test 1 is not valid Python"),

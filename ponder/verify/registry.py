@@ -5,7 +5,8 @@ think_open=False) -> Verdict`, reading its gold from the item:
 
     math         item["answer"] (or "gold")          ponder.verify.math.check_math
     code         item["tests"] (+ optional "timeout", "float_tol") ponder.verify.code.check_code
-    countdown    item["numbers"], item["target"]      ponder.verify.countdown.check_countdown
+    countdown    item["numbers"], item["target"] (+ optional "use_all": each number exactly once, not at most
+                 once, as TinyZero's countdown reward wants)     ponder.verify.countdown.check_countdown
     format       nothing (think_open: see below)      ponder.verify.fmt.check_format
     constraints  item["constraints"]                  ponder.verify.constraints.check_constraints
     judge        item["prompt"]                       a scorer from ponder.verify.judge.make_judge
@@ -100,6 +101,9 @@ def check_item(kind: str, item) -> None:
                               f"got {_show(nums)}")
         if not _is_number(target, numbers.Integral):
             raise PonderError(f"field 'target' must be an integer, got {_show(target)}")
+        use_all = item.get("use_all")
+        if use_all is not None and not isinstance(use_all, bool):  # ("false" is truthy; 1 is no answer to "all?")
+            raise PonderError(f"field 'use_all' must be true or false, got {_show(use_all)}")
     elif kind == "code":
         timeout = item.get("timeout")
         if timeout is not None:
@@ -196,7 +200,10 @@ def _countdown(completion, item, judge=None, *, think_open=False) -> Verdict:
 
     numbers, target = _field("countdown", item, "numbers"), _field("countdown", item, "target")
     _checked("countdown", item)
-    return check_countdown(_opened(completion, think_open), [int(x) for x in numbers], int(target))
+    # (use_all: a task that wants every number used; check_countdown had it, but no item could ask for it, and an
+    # answer using a subset scored where the task's own rule refuses it)
+    return check_countdown(_opened(completion, think_open), [int(x) for x in numbers], int(target),
+                           use_all=item.get("use_all") is True)
 
 
 def _format(completion, item, judge=None, *, think_open=False) -> Verdict:

@@ -3,7 +3,7 @@
 Input rows: `completion` plus the gold for the kind:
     math         gold (or answer)
     code         tests (optional timeout)
-    countdown    numbers, target
+    countdown    numbers, target (optional use_all: true when each number must be used exactly once)
     constraints  constraints
     format       nothing; a string `prompt` that ends with "<think>" (trailing whitespace aside) means the
                  opening tag was prefilled, so the completion must not repeat it (fmt.prompt_opens_think); one
