@@ -83,7 +83,7 @@ def test_countdown_last_line_run_continued_by_an_operation_is_no_expression(line
     assert (v.correct, v.reason) == (False, "invalid expression"), v
     # an honest last line around the same run still reads
     for ok in ("So 25 * 4 = 100.", "25 * 4 equals 100!", "The answer is $25 \\times 4$.", "25*4 = 100 (7 unused)",
-               "\\implies 25 \\times 4 = 100", "25*4, which is 100"):
+               "\\implies 25 \\times 4 = 100", "25*4, which is 100", "所以25×4=100", "25×4得到100"):
         assert check_countdown("Let me try.\n" + ok, [25, 4, 7, 2], 100).correct, ok
 
 

@@ -124,11 +124,12 @@ def last_answer_tag(text: str) -> str | None:
 # what continues a run of arithmetic as an operation countdown has no sign for: a power, a remainder, a factorial, a
 # superscript, a function ("log(", "\\sqrt{"), a number written on ("4e2", "4,7"). Such a run is part of an expression
 # it does not stand for: the run alone was read, and "25*4^2", "25*4%7", "25*4²", "log(25*4)" or "2^25*4" scored as
-# 25*4. (Directly at the run, or past spaces and math delimiters; a letter only directly: "So 25*4" is prose.)
+# 25*4. (Directly at the run, or past spaces and math delimiters; a Latin letter only directly: "So 25*4" is prose,
+# and so is "所以25×4=100", a language written without spaces.)
 _JUNK_AFTER = re.compile(r"[ \t$`]*(?:\\?[\^%|&<>~@'²³¹⁰⁴-⁹]|\\(?:[bp]?mod|rfloor|rceil|rvert|vert)\b|mod\b)"
-                         r"|[^\W\d_!]|!|[,:]\d", re.IGNORECASE)
+                         r"|[a-z]|!|[,:]\d", re.IGNORECASE)
 _JUNK_BEFORE = re.compile(r"(?:[\^%|&<>~@√∛∜]|\\(?:sqrt|log|ln|lg|exp|sin|cos|tan|lfloor|lceil|lvert|vert|binom|"
-                          r"operatorname)\b[{(]?|\bmod)[ \t$`]*$|[^\W\d_][({]?$")
+                          r"operatorname)\b[{(]?|\bmod)[ \t$`]*$|[A-Za-z][({]?$")
 
 
 def _expression_in(line: str) -> str | None:
