@@ -1456,6 +1456,9 @@ def test_tinyzero_countdown_rows_load_as_countdown_items(tmp_path):
         reward = get_reward("countdown")
         assert reward("Answer: (1 + 2 + 3) * 4", items[0]).reward == 1.0
         assert reward("Answer: 24", items[0]).reward == 0.0  # the bare target is no expression
+        # TinyZero's reward wants every number used once: a subset reaching the target scored 1 here, 0 there
+        assert items[0]["use_all"] is True
+        assert reward("Answer: 2 * 3 * 4", items[0]).reward == 0.0
 
 
 def test_a_countdown_ground_truth_without_its_fields_is_one_line(tmp_path):

@@ -8,7 +8,8 @@ their fields kept, plus:
     without --chat (no user message wraps it, and a `system` setting is refused rather than added on top),
   - `answer`: the gold as a string (from `answer`, else verl's `reward_model.ground_truth`); TinyZero's countdown
     ground truth {"target": 24, "numbers": [...]} gives the item `target` and `numbers` (the countdown
-    verifier's fields), task "countdown", and the target as `answer`; a GSM8K solution ending "#### 72" gives
+    verifier's fields), task "countdown", `use_all` true (TinyZero's reward wants every number used exactly
+    once), and the target as `answer`; a GSM8K solution ending "#### 72" gives
     the gold "72", its final answer (--answer-field solution of MATH needs nothing: the verifier reads its last
     \\boxed{}),
   - `id`: the row's `id`, else its `unique_id` (text or a number), else "<file stem>-<row number>"; ids must
@@ -575,8 +576,10 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
                 raise PonderError(f"{where}: field {af!r} is an object without {' or '.join(map(repr, lacking))} "
                                   f"(a gold is text or a number, or a countdown's {{\"target\", \"numbers\"}}), got "
                                   f"{gold!r:.60}")
+            # (use_all: TinyZero's reward wants each number used exactly once, not at most once as the built-in
+            # countdown task; a subset answer scored 1 where the dataset's own reward gives it 0)
             for k, v in (("target", _plain(gold["target"])), ("numbers", _plain(gold["numbers"])),
-                         ("task", "countdown")):
+                         ("task", "countdown"), ("use_all", True)):
                 if item.get(k) in (None, ""):  # (the row's own, unless null: a Parquet column of another layout)
                     item[k] = v
             gold = gold["target"]  # (the answer shown as gold; the countdown verifier reads target and numbers)
