@@ -340,6 +340,12 @@ def _refuse_unimplemented(d: dict, mt: str, source: str) -> None:
         if d.get("use_sliding_window"):
             raise PonderError(f"{source}: use_sliding_window=true is not supported")
         return
+    types = d.get("layer_types")
+    if isinstance(types, list):  # (a "chunked_attention" or "linear_attention" layer ran as full attention, silently)
+        other = [(i, t) for i, t in enumerate(types) if t not in ("full_attention", "sliding_attention")]
+        if other:
+            raise PonderError(f"{source}: layer_types[{other[0][0]}]={_short(other[0][1])} is not supported; "
+                              "supported: full_attention, and sliding_attention with use_sliding_window false")
     # Qwen2/Qwen3 (transformers): layers with layer_type "sliding_attention" (by default those from
     # max_window_layers on) see only the last sliding_window tokens, and only if use_sliding_window is true;
     # a sliding_window absent from the file is their class default, 4096 (null means no window)

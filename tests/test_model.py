@@ -467,6 +467,8 @@ def test_config_fields_read_as_transformers_reads_them(tmp_path, name, edit):
     (lambda raw: (raw.update(use_sliding_window=True, max_window_layers=0, layer_types=None),
                   raw.pop("sliding_window")), "sliding_window=4096"),
     (lambda raw: raw.update(rope_scaling={"rope_type": "linear", "factor": 2.0}), "rope_scaling"),
+    (lambda raw: raw.update(layer_types=["full_attention", "chunked_attention"]),
+     "layer_types[1]='chunked_attention'"),
     (lambda raw: raw.update(rope_parameters={"rope_type": "yarn", "rope_theta": 1e6}), "factor"),
     (lambda raw: raw.update(rope_parameters={"full_attention": {"rope_type": "yarn", "factor": 4.0, "rope_theta": 1e4,
                                                                 "original_max_position_embeddings": 64}}),
@@ -480,7 +482,9 @@ def test_config_fields_that_change_the_math_are_refused(tmp_path, edit, field):
     it, Ponder ran it as factor 1). The sliding-window rows guard that a window some layer uses (by
     max_window_layers or by layer_types) stays refused now that a window no layer uses is accepted; with
     sliding_window absent transformers takes its default 4096 (Ponder used to run full attention). RoPE
-    parameters nested per layer type (which transformers' Qwen and Llama cannot read) ran as default RoPE."""
+    parameters nested per layer type (which transformers' Qwen and Llama cannot read) ran as default RoPE. A layer
+    type other than full or sliding attention (chunked_attention, which transformers' Qwen3 fails on) ran as full
+    attention."""
     raw = hf_model("qwen2").config.to_dict()
     edit(raw)
     (tmp_path / "config.json").write_text(json.dumps(raw))
