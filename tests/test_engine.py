@@ -796,6 +796,9 @@ HF_GREEDY = {
         num_key_value_heads=1, attention_bias=True, mlp_bias=True, rope_parameters={
             "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
             "original_max_position_embeddings": 16, "rope_theta": 5e5})),
+    # YaRN's attention scale (cos and sin times 1.14 here) in the packed decode step, past the original context
+    "qwen3_yarn": ("Qwen3Config", "Qwen3ForCausalLM", dict(head_dim=16, num_key_value_heads=2, attention_bias=True, rope_parameters={
+        "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 8, "rope_theta": 1e4})),
 }
 
 
