@@ -854,7 +854,9 @@ def text_pieces(tokenizer: Tokenizer, prompt_ids: list[int], tokens):
         if in_run:
             continue  # (not decoded: its text is not final before the run ends)
         text = tokenizer.decode_continuation(ctx, pending)
-        if not text.endswith("\ufffd"):  # wait for a complete UTF-8 character
+        # wait for a complete UTF-8 character: a "\ufffd" the next tokens may still complete (a character written
+        # whole as U+FFFD is not held: a reply of them showed nothing before its end, decoded whole at every token)
+        if not text.endswith("\ufffd") or not tokenizer._ends_inside_character(ctx + pending):
             if text:
                 yield text
             ctx, pending = (ctx + pending)[-8:], []

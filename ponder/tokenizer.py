@@ -10,6 +10,7 @@ prompts, its training targets and its evaluation all render the same way.
 
 from __future__ import annotations
 
+import codecs
 import json
 import operator
 import os
@@ -242,6 +243,29 @@ class Tokenizer:
             if b >= 0xC0:  # the first byte of a character of 2, 3 or 4 bytes
                 return len(run) if (2 if b < 0xE0 else 3 if b < 0xF0 else 4) > n else 0
         return 0
+
+    def _ends_inside_character(self, ids) -> bool:
+        """Whether the text of `ids` ends inside a character written in byte-level tokens (a ByteLevel decoder's
+        vocabulary: "中" in three byte tokens, cut after two), so that the tokens after them may complete it: its
+        "\ufffd" is no character yet. False for a "\ufffd" that is one (U+FFFD written whole, a byte no token can
+        complete), and for a decoder that is not byte-level, whose tokens are whole characters (a run of
+        byte-fallback tokens <0xE4> is one the caller reads whole: engine.text_pieces)."""
+        byte_level = self.__dict__.get("_byte_level")
+        if byte_level is None:  # (read once from tokenizer.json)
+            byte_level = self._byte_level = _has_decoder(json.loads(self.tok.to_str()).get("decoder"), "ByteLevel")
+        if not byte_level:
+            return False
+        tail, skipped = b"", self.skipped_token_ids
+        for i in reversed(ids):  # the bytes of the last text tokens: a character's first byte is in its last 4
+            if len(tail) >= 4:
+                break
+            t = None if i in skipped else self.tok.id_to_token(i)  # (None: an id past the vocabulary, no text)
+            if t is not None:
+                # as the ByteLevel decoder reads a token: its characters' bytes when all are in the byte alphabet
+                tail = (bytes(BYTE_OF_CHAR[c] for c in t) if all(c in BYTE_OF_CHAR for c in t) else t.encode()) + tail
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        decoder.decode(tail, final=False)
+        return bool(decoder.getstate()[0])  # (the bytes of a character begun and not finished, held back)
 
     def _continuation(self, context_ids: list, ids: list) -> str:
         # The head reaches back to a token that starts a character: a last token that ends one (a byte-fallback
@@ -709,6 +733,24 @@ def _without_dummy_prefix(tok: HFTokenizer) -> HFTokenizer:
     d["normalizer"] = normalizer(d.get("normalizer"))
     pre_tokenizer(d.get("pre_tokenizer"))
     return HFTokenizer.from_str(json.dumps(d)) if changed else tok
+
+
+def _byte_alphabet() -> dict[str, int]:
+    """The byte-level alphabet (GPT-2's bytes_to_unicode, the ByteLevel pre-tokenizer's and decoder's): the byte each
+    character of a byte-level vocabulary's tokens stands for."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    rest = [b for b in range(256) if b not in printable]
+    return {**{chr(b): b for b in printable}, **{chr(256 + k): b for k, b in enumerate(rest)}}
+
+
+BYTE_OF_CHAR = _byte_alphabet()
+
+
+def _has_decoder(d, kind: str) -> bool:
+    """Whether tokenizer.json's decoder `d` is of type `kind` or a Sequence holding one."""
+    if not isinstance(d, dict):
+        return False
+    return d.get("type") == kind or any(_has_decoder(x, kind) for x in d.get("decoders") or [])
 
 
 # A checkpoint's chat template is untrusted code. Older jinja2 sandboxes leak: under 3.1.5 a template's

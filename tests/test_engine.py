@@ -1064,6 +1064,27 @@ def test_streamed_pieces_join_to_the_text_sample_returns(which, request):
         assert all(pieces)  # (no empty pieces)
 
 
+def test_a_reply_of_replacement_characters_streams_as_it_is_written(tokenizer):
+    """U+FFFD is a character a model can write (web text holds it; Qwen's vocabulary has a token for it), not only a
+    character cut short. stream() held its text while it ended in "\ufffd", so a reply of them showed nothing
+    before its end and was decoded whole at every token: quadratic (27 s for 4,000 of them). A character cut short
+    is still held: "中" and "😀" written in byte-level tokens are not shown as "\ufffd" before their last byte."""
+    from ponder.engine import text_pieces
+
+    tok = tokenizer
+    read = []  # how many characters the model had written when each piece came out
+
+    def tokens():
+        for k, ch in enumerate("\ufffd" * 30 + "中\ufffd😀\ufffd"):
+            yield from tok.encode(ch, add_special_tokens=False)
+            read.append(k)
+
+    pieces = [(p, len(read)) for p in text_pieces(tok, tok.encode("q", add_special_tokens=True), tokens())]
+    assert len(tok.encode("\ufffd", add_special_tokens=False)) > 1  # (U+FFFD's bytes in several tokens)
+    assert [p for p, _ in pieces] == list("\ufffd" * 30 + "中\ufffd😀\ufffd")  # each character once whole
+    assert [n for _, n in pieces] == list(range(34))  # ...as soon as its last token is read
+
+
 def test_stream_holds_a_run_of_byte_tokens_until_it_ends(byte_fallback_tokenizer):
     """<0x56> ("V") then <0x96>: the run is no UTF-8 as a whole, and the ByteFallback decoder reads each of its bytes
     as "\ufffd" (sample()'s text); stream() had shown "V" already."""
