@@ -443,6 +443,12 @@ class Tokenizer:
         try:
             tok = HFTokenizer.from_file(str(tj))
         except Exception as e:  # the library's message is informative; keep it on one line
+            unknown = _unknown_component(tj)  # (its message for a type it lacks names neither field nor type)
+            if unknown:
+                import tokenizers
+
+                raise PonderError(f"{tj}: {unknown} (a typo, or a file written by a newer tokenizers than the "
+                                  f"installed {tokenizers.__version__}: pip install -U tokenizers)") from None
             raise PonderError(f"{tj}: cannot read tokenizer: {str(e).splitlines()[0]}") from None
         from .checkpoint import read_json_object  # (checkpoint imports this module)
 
@@ -512,6 +518,41 @@ class Tokenizer:
         if template_file:
             out._template_file = (template_file, template)
         return out
+
+
+# tokenizer.json's components: the library's module of their types, and the key of a Sequence's parts
+_COMPONENTS = {"normalizer": ("normalizers", "normalizers"), "pre_tokenizer": ("pre_tokenizers", "pretokenizers"),
+               "post_processor": ("processors", "processors"), "decoder": ("decoders", "decoders"),
+               "model": ("models", None)}
+
+
+def _unknown_component(tj: Path) -> str | None:
+    """'field: unknown type X' for the first component of tokenizer.json `tj` (a Sequence's parts too) whose type the
+    installed tokenizers library does not have, or None (none, or no JSON to read)."""
+    import tokenizers
+
+    try:
+        d = json.loads(read_text(tj))
+    except (OSError, ValueError, PonderError):
+        return None
+
+    def walk(node, path, known, parts):
+        if not isinstance(node, dict):
+            return None
+        kind = node.get("type")
+        if isinstance(kind, str) and kind not in known:
+            return f"{path}: unknown type {kind!r}"
+        for k, part in enumerate(node.get(parts) or [] if parts and kind == "Sequence" else []):
+            if (found := walk(part, f"{path}.{parts}[{k}]", known, parts)) is not None:
+                return found
+        return None
+
+    for field, (module, parts) in _COMPONENTS.items():
+        mod = getattr(tokenizers, module)
+        known = {n for n in dir(mod) if isinstance(getattr(mod, n), type)}
+        if (found := walk(d.get(field) if isinstance(d, dict) else None, field, known, parts)) is not None:
+            return found
+    return None
 
 
 def _apply_added_tokens_decoder(tok: HFTokenizer, decoder, source) -> None:

@@ -1195,6 +1195,30 @@ def test_encode_batch_of_one_string_is_one_line_not_a_rust_type_error(tokenizer)
     assert tokenizer.encode_batch(["the fox", ""]) == [tokenizer.encode("the fox"), tokenizer.encode("")]
 
 
+@pytest.mark.parametrize("field, value, named", [
+    ("pre_tokenizer", {"type": "FancySplit"}, "pre_tokenizer: unknown type 'FancySplit'"),
+    ("pre_tokenizer", {"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": True},
+                                                           {"type": "ByteLevelV2"}]},
+     "pre_tokenizer.pretokenizers[1]: unknown type 'ByteLevelV2'"),
+    ("normalizer", {"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "NFKX"}]},
+     "normalizer.normalizers[1]: unknown type 'NFKX'"),
+    ("decoder", {"type": "ByteLevelDecoder"}, "decoder: unknown type 'ByteLevelDecoder'"),
+    ("post_processor", {"type": "Sequence", "processors": [{"type": "Template"}]},
+     "post_processor.processors[0]: unknown type 'Template'"),
+])
+def test_a_tokenizer_json_component_of_an_unknown_type_is_named(tmp_path, tokenizer, field, value, named):
+    """A normalizer, pre-tokenizer, post-processor or decoder type the installed tokenizers library lacks (a file
+    written by a newer one, a typo) was refused as "data did not match any variant of untagged enum
+    PreTokenizerUntagged at line 1 column 1307", naming neither the field nor the type."""
+    tokenizer.save(tmp_path)
+    d = json.loads((tmp_path / "tokenizer.json").read_text())
+    (tmp_path / "tokenizer.json").write_text(json.dumps({**d, field: value}))
+    with pytest.raises(PonderError) as e:
+        Tokenizer.load(tmp_path)
+    assert str(e.value).startswith(f"{tmp_path / 'tokenizer.json'}: {named} (") and "\n" not in str(e.value)
+    assert "pip install -U tokenizers" in str(e.value)
+
+
 def test_tokenizer_json_left_as_a_broken_link_is_named_as_one(tmp_path, tokenizer):
     # a hub cache snapshot whose blob is gone: the file is there, as a link to nothing ("no tokenizer.json" hid it)
     tokenizer.save(tmp_path)
