@@ -287,8 +287,10 @@ class Tokenizer:
             return full[len(head):]
         # A context cut inside a character (a token-id prompt ending at a length cut: "中" as <E4><B8> | <AD>) reads
         # "\ufffd" there, and the ids complete the character: it is theirs ("中文", not "\ufffd\ufffd文" from ids
-        # decoded alone, nor one "\ufffd" streamed)
-        whole = head.rstrip("\ufffd")
+        # decoded alone, nor one "\ufffd" streamed). In byte-level tokens that character is the one last "\ufffd" (the
+        # ones before it, bytes that are no UTF-8, stay the context's); a run of byte-fallback tokens that is no UTF-8
+        # as a whole is a "\ufffd" for each of its bytes
+        whole = head[:-1] if self._ends_inside_character(context_ids) else head.rstrip("\ufffd")
         return full[len(whole):] if whole != head and full.startswith(whole) else decode(ids)
 
     def encode_continuation(self, context: str, text: str) -> list[int]:

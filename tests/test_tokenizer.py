@@ -538,6 +538,24 @@ def test_decode_continuation_after_a_byte_token_reads_the_texts_own_characters(t
                 assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx, skip_special_tokens=True)):], (context, text)
 
 
+def test_decode_continuation_after_invalid_bytes_and_a_character_cut_short_is_the_ids_text(tokenizer):
+    """A byte-level context whose last tokens are bytes that are no UTF-8 ("\ufffd" each: a sampled reply's) and then a
+    character cut short (a token-id prompt cut at a length): the ids that complete the character read as the
+    context's "\ufffd"s followed by it, as every "\ufffd" at the context's end was taken for the cut character's."""
+    from ponder.engine import text_pieces
+    from ponder.tokenizer import BYTE_OF_CHAR
+
+    byte = {b: tokenizer.token_to_id(c) for c, b in BYTE_OF_CHAR.items()}
+    for invalid in (1, 3, 8, 12):
+        context = tokenizer.encode("q", add_special_tokens=False) + [byte[0x80]] * invalid + [byte[0xE4], byte[0xB8]]
+        ids = [byte[0xAD]] + tokenizer.encode(" ok", add_special_tokens=False)
+        head = tokenizer.decode(context, skip_special_tokens=True)
+        assert head == "q" + "\ufffd" * (invalid + 1)
+        assert tokenizer.decode(context + ids, skip_special_tokens=True) == head[:-1] + "中 ok"
+        assert tokenizer.decode_continuation(context, ids) == "中 ok", invalid
+        assert "".join(text_pieces(tokenizer, context, iter(ids))) == "中 ok", invalid
+
+
 def test_decode_continuation_after_a_context_cut_inside_a_long_run_of_byte_tokens(byte_fallback_tokenizer):
     """A context cut inside a character that ends a long run of byte-fallback tokens (a token-id prompt cut at a
     length): the ByteFallback decoder reads every byte of a run that is not UTF-8 as a whole as "\ufffd", so the
