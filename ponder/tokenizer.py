@@ -259,6 +259,10 @@ class Tokenizer:
         for i in reversed(ids):  # the bytes of the last text tokens: a character's first byte is in its last 4
             if len(tail) >= 4:
                 break
+            try:  # (a 0-d torch integer hashes by identity: as an int)
+                i = operator.index(i)
+            except TypeError:  # (decode names what is not an id)
+                return False
             t = None if i in skipped else self.tok.id_to_token(i)  # (None: an id past the vocabulary, no text)
             if t is not None:
                 # as the ByteLevel decoder reads a token: its characters' bytes when all are in the byte alphabet

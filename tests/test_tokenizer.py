@@ -538,7 +538,8 @@ def test_decode_continuation_after_a_byte_token_reads_the_texts_own_characters(t
                 assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx, skip_special_tokens=True)):], (context, text)
 
 
-def test_decode_continuation_after_invalid_bytes_and_a_character_cut_short_is_the_ids_text(tokenizer):
+@pytest.mark.parametrize("as_ids", [list, "tensor"])
+def test_decode_continuation_after_invalid_bytes_and_a_character_cut_short_is_the_ids_text(tokenizer, as_ids):
     """A byte-level context whose last tokens are bytes that are no UTF-8 ("\ufffd" each: a sampled reply's) and then a
     character cut short (a token-id prompt cut at a length): the ids that complete the character read as the
     context's "\ufffd"s followed by it, as every "\ufffd" at the context's end was taken for the cut character's."""
@@ -546,13 +547,19 @@ def test_decode_continuation_after_invalid_bytes_and_a_character_cut_short_is_th
     from ponder.tokenizer import BYTE_OF_CHAR
 
     byte = {b: tokenizer.token_to_id(c) for c, b in BYTE_OF_CHAR.items()}
+    # (a special token last, which has no text: ids given as a tensor's 0-d items too)
+    special = [tokenizer.token_to_id("<|im_start|>")]
+    import torch
+
+    convert = torch.tensor if as_ids == "tensor" else list
     for invalid in (1, 3, 8, 12):
         context = tokenizer.encode("q", add_special_tokens=False) + [byte[0x80]] * invalid + [byte[0xE4], byte[0xB8]]
         ids = [byte[0xAD]] + tokenizer.encode(" ok", add_special_tokens=False)
         head = tokenizer.decode(context, skip_special_tokens=True)
         assert head == "q" + "\ufffd" * (invalid + 1)
         assert tokenizer.decode(context + ids, skip_special_tokens=True) == head[:-1] + "中 ok"
-        assert tokenizer.decode_continuation(context, ids) == "中 ok", invalid
+        assert tokenizer.decode_continuation(convert(context), convert(ids)) == "中 ok", invalid
+        assert tokenizer.decode_continuation(convert(context + special), convert(ids)) == "中 ok", invalid
         assert "".join(text_pieces(tokenizer, context, iter(ids))) == "中 ok", invalid
 
 
