@@ -405,10 +405,13 @@ class Tokenizer:
         if isinstance(named, list) and {"name": "default", "template": template} in [
                 {"name": t.get("name"), "template": t.get("template")} for t in named]:
             template = named  # the whole list of named templates it came from, "default" unchanged
+        # the pad token the files named: none is written as none (padding with EOS is load's fallback; written as the
+        # pad token, the checkpoint's template saw a pad_token its base's had not, and transformers padded with EOS)
+        pad = self.template_tokens.get("pad_token")
         cfg = {
             "tokenizer_class": "PreTrainedTokenizerFast",
             "eos_token": self.eos_token,
-            "pad_token": self.pad_token,
+            "pad_token": pad if pad and self.tok.token_to_id(pad) is not None else None,
             "bos_token": self.bos_token,
             "chat_template": template,
             "model_max_length": 32768,

@@ -376,6 +376,31 @@ def test_chat_template_sees_the_special_tokens_transformers_passes(tmp_path, tok
     assert ("pad_token=[<|endoftext|>]" if stm is None else "pad_token=[undefined]") in ref
 
 
+def test_save_leaves_a_pad_token_the_files_do_not_name_unnamed(tmp_path):
+    """A tokenizer whose files name no pad_token (Llama 2's, Llama 3's) pads with EOS, and save() wrote that EOS into
+    tokenizer_config.json: the fine-tuned checkpoint's template saw a pad_token its base's had not, and transformers
+    then padded with EOS (a collator masking pad labels stops training the end of every sequence)."""
+    transformers = pytest.importorskip("transformers")
+    src, out = tmp_path / "src", tmp_path / "out"
+    _hf_tokenizer("llama3").save(str(tmp_path / "tokenizer.json"))
+    src.mkdir()
+    (tmp_path / "tokenizer.json").rename(src / "tokenizer.json")
+    (src / "tokenizer_config.json").write_text(json.dumps({
+        "tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "<|im_end|>", "bos_token": "<s>",
+        "chat_template": "pad=[{{ pad_token if pad_token is defined else 'undefined' }}]"}))
+    tok = Tokenizer.load(src)
+    assert tok.pad_token == "<|im_end|>" and transformers.AutoTokenizer.from_pretrained(src).pad_token is None
+    tok.save(out)
+    again = Tokenizer.load(out)
+    assert again.pad_token == tok.pad_token
+    assert again.apply_chat_template(MSGS) == tok.apply_chat_template(MSGS) == "pad=[undefined]"
+    assert transformers.AutoTokenizer.from_pretrained(out).pad_token is None
+    # one the files name is kept, and so is Ponder's own tokenizer's (EOS, named as its pad token)
+    (src / "tokenizer_config.json").write_text(json.dumps({"eos_token": "<|im_end|>", "pad_token": "[M]"}))
+    Tokenizer.load(src).save(out)
+    assert json.loads((out / "tokenizer_config.json").read_text())["pad_token"] == "[M]"
+
+
 @pytest.mark.parametrize("body", ["", "  \n\t\n"])
 def test_an_empty_chat_template_jinja_is_refused(tmp_path, tokenizer, body):
     """An empty chat_template.jinja rendered ChatML instead, unannounced (a whitespace-only one, its whitespace);
