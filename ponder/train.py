@@ -42,7 +42,7 @@ from .fileio import (
     take_run_lock,
 )
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type, model_context
-from .tasks.data import _check_text, _format, _open_binary, _read_jsonl, _read_parquet, _texts
+from .tasks.data import _check_text, _format, _open_binary, _read_jsonl, _read_parquet, _texts, field_names
 from .tensorboard import SummaryWriter, scalar_tags
 from .tokenizer import (
     REASONING_FIELDS,
@@ -1408,7 +1408,7 @@ def check_sft_example(ex, where: str = "example"):
             # (a MATH-layout row lacking its solution was told "missing field 'prompt'", though it has a problem)
             hint = ("; a row of MATH's layout needs 'solution' beside 'problem' (the response trained on)"
                     if "problem" in ex and "prompt" not in ex and "solution" not in ex else "")
-            raise PonderError(f"{where}: missing field {k!r} (have: {', '.join(ex) or 'none'}){hint}")
+            raise PonderError(f"{where}: missing field {k!r} (have: {field_names(ex, 'none')}){hint}")
     if isinstance(ex["prompt"], str):
         _check_text(where, "prompt", ex["prompt"])
         if not ex["prompt"].strip():

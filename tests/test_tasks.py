@@ -1484,3 +1484,28 @@ def test_a_gsm8k_solution_s_final_answer_is_the_gold(tmp_path):
         assert check_math(f"\\boxed{{{want}}}", it["answer"]).correct, (want, it["answer"])
     assert not check_math("\\boxed{24}", items[3]["answer"]).correct  # (the step's value is no answer)
     assert [it["answer"] for it in items] == ["1,000", "-5", ".5", "72"]
+
+
+def test_missing_field_errors_stay_one_short_line_whatever_the_keys(tmp_path):
+    """"have: ..." listed the row's keys as they are: a key with a line break split the error over two lines, a
+    5,000-character key (or thousands of columns) made one line of kilobytes. Odd keys are shown by repr, cut,
+    and the list stops at 12 names with how many more (load_dataset, chat messages, and sft's rows alike)."""
+    from ponder.train import load_sft_examples
+
+    wide = {f"c{i}": i for i in range(100)}
+    rows = [({"pro\nmpt": "a", "answer": "1"}, "have: 'pro\\nmpt', answer)"),
+            ({"k" * 5000: 1, "answer": "1"}, "have: 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk, answer)"),
+            ({**wide, "answer": "1"}, "have: c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 (and 89 more))"),
+            ({" prompt": "a", "answer": "1"}, "have: ' prompt', answer)")]
+    for row, said in rows:
+        p = tmp_path / "d.jsonl"
+        p.write_text(json.dumps(row) + "\n", encoding="utf-8")
+        with pytest.raises(PonderError) as e:
+            load_dataset(p)
+        assert said in str(e.value) and "\n" not in str(e.value) and len(str(e.value)) < 300, str(e.value)[:300]
+        with pytest.raises(PonderError) as e:
+            load_sft_examples(p)
+        assert "\n" not in str(e.value) and len(str(e.value)) < 300, str(e.value)[:300]
+    p.write_text(json.dumps({"prompt": [{"con\ntent": "hi", "role": "user"}], "answer": "1"}) + "\n", encoding="utf-8")
+    with pytest.raises(PonderError, match=re.escape("message 0: missing 'content' (have: 'con\\ntent', role)")):
+        load_dataset(p)

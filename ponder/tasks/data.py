@@ -55,6 +55,18 @@ class _WrittenFloat(float):
         return x
 
 
+def field_names(row: dict, nothing: str = "nothing", most: int = 12) -> str:
+    """A row's field names for a one-line message ("have: ..."): each as it is, or its repr (cut at 40 characters)
+    where it holds a character that is not printable (a line break in a key split the error over two lines) or is
+    long (one 5,000-character key made a 5 KB line); at most `most` names, then how many more."""
+    names = []
+    for k in itertools.islice(row, most):
+        k = k if isinstance(k, str) else str(k)
+        names.append(k if k.isprintable() and len(k) <= 40 and k == k.strip() and k else f"{k!r:.40}")
+    more = len(row) - len(names)
+    return (", ".join(names) + (f" (and {more} more)" if more > 0 else "")) or nothing
+
+
 def _type_name(value) -> str:
     """The builtin type's name, for messages: a number written with a fraction reads as a _WrittenFloat."""
     return next(t.__name__ for t in type(value).__mro__ if t.__module__ == "builtins")
@@ -555,7 +567,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
                 other = ("" if (prompt_field if field == pf else answer_field) is not None else
                          f"; --{'prompt' if field == pf else 'answer'}-field F ({'prompt' if field == pf else 'answer'}"
                          "_field= in Python) reads another")
-                raise PonderError(f"{where}: missing field {name} (have: {', '.join(row) or 'nothing'}){other}")
+                raise PonderError(f"{where}: missing field {name} (have: {field_names(row)}){other}")
             if values[field] is None:
                 raise PonderError(f"{where}: field {field!r} is null")
         prompt = row[pf]
@@ -633,7 +645,7 @@ def check_prompt_messages(where: str, field: str, msgs: list) -> None:
             raise PonderError(f"{at}: expected an object with 'role' and 'content', got {_type_name(m)} {m!r:.60}")
         for key in ("role", "content"):  # (an assistant's tool calls may come without a content)
             if key not in m and not (key == "content" and m.get("tool_calls")):
-                raise PonderError(f"{at}: missing {key!r} (have: {', '.join(map(str, m)) or 'nothing'})")
+                raise PonderError(f"{at}: missing {key!r} (have: {field_names(m)})")
         if (problem := message_problem(m)) is not None:  # tool messages and calls as the chat template takes them
             raise PonderError(f"{at}: {problem}")
         # every text the template may render (reasoning under any of its names, a tool's name, the calls' names
