@@ -1509,3 +1509,48 @@ def test_missing_field_errors_stay_one_short_line_whatever_the_keys(tmp_path):
     p.write_text(json.dumps({"prompt": [{"con\ntent": "hi", "role": "user"}], "answer": "1"}) + "\n", encoding="utf-8")
     with pytest.raises(PonderError, match=re.escape("message 0: missing 'content' (have: 'con\\ntent', role)")):
         load_dataset(p)
+
+
+def test_cross_task_twins_across_the_split_are_as_documented():
+    """An arith problem and a word problem that are one expression (the same worked steps and answer) sit in their
+    tasks' splits independently: ponder/tasks/__init__.py gives how many test items of each have a train twin in the
+    other task, measured here from the figures it states (the list of known near-duplicates named only twins within
+    a task)."""
+    import ponder.tasks as tasks
+    from ponder.tasks import split_of, word
+    from ponder.tasks.arith import ADD_LEAF, MUL_LEAF, N_OPS, _acceptable, leaves, parse, render
+
+    said = re.search(r"(\d+) of the first 1,000 arith test items \(seed 0\) are the expression of a word\s+train "
+                     r"problem, and (\d+) of the first 1,000 word test items that of an arith train problem",
+                     tasks.__doc__)
+    assert said, "the cross-task near-duplicates are not documented in ponder/tasks/__init__.py"
+
+    def bind(pattern, tree, numbers) -> bool:  # a template's formula tree matched against an expression's
+        if isinstance(pattern, str):
+            return isinstance(tree, int) and numbers.setdefault(pattern, tree) == tree
+        if isinstance(pattern, int) or isinstance(tree, int):
+            return pattern == tree
+        return pattern[0] == tree[0] and bind(pattern[1], tree[1], numbers) and bind(pattern[2], tree[2], numbers)
+
+    def word_train_twin(tree) -> bool:
+        for t in word.TEMPLATES:
+            numbers = {}
+            if (bind(word._formula_tree(t), tree, numbers) and set(numbers) == set(t.slots)
+                    and all(lo <= numbers[s] <= hi for s, (lo, hi) in t.slots.items()) and word._valid(t, numbers)
+                    and split_of(word.canonical({"template": t.id, "numbers": numbers})) == "train"):
+                return True
+        return False
+
+    def arith_leaves_fit(tree, parent="") -> bool:  # leaves in the ranges arith draws them from, no division
+        if isinstance(tree, int):
+            lo, hi = MUL_LEAF if parent == "*" else ADD_LEAF
+            return lo <= tree <= hi
+        return tree[0] in "+-*" and arith_leaves_fit(tree[1], tree[0]) and arith_leaves_fit(tree[2], tree[0])
+
+    def arith_train_twin(tree) -> bool:
+        return (len(leaves(tree)) - 1 in N_OPS and arith_leaves_fit(tree) and _acceptable(tree)
+                and split_of(render(tree)) == "train")
+
+    arith_twins = sum(word_train_twin(parse(it["expr"])) for it in generate("arith", "test", 1000, seed=0))
+    word_twins = sum(arith_train_twin(parse(it["expr"])) for it in generate("word", "test", 1000, seed=0))
+    assert (arith_twins, word_twins) == (int(said[1]), int(said[2]))

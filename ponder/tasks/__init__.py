@@ -27,6 +27,11 @@ generated items the shipped model was trained on):
   - word: templates sharing a formula (packs_give/weekly_savings, gain_lose/temperature, garden_rows/age_times,
     bake_bags/classroom_groups) with the same numbers are different stories but the same arithmetic; about 17%
     of word test items have such a twin among the train problems.
+  - across tasks: an arith problem and a word problem whose formula, with its numbers, is the same expression
+    (arith "4 * 6 - 5", word packs_give with 4, 6, 5) have the same worked steps and answer, and each task's split
+    hashes its own canonical text: 83 of the first 1,000 arith test items (seed 0) are the expression of a word
+    train problem, and 140 of the first 1,000 word test items that of an arith train problem (the corpus works
+    train problems of both tasks step by step).
 """
 
 from __future__ import annotations
