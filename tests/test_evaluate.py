@@ -68,6 +68,12 @@ def test_a_method_that_is_no_name_is_refused_by_name_not_as_unhashable(micro, me
     ("math", {"id": "x", "prompt": PA, "answer": ["1/2", "0.5"]}, "field 'answer' must be text or a number"),
     ("math", {"id": "x", "prompt": PA, "answer": " "}, "field 'answer' is empty"),
     ("countdown", {"id": "x", "prompt": PA, "numbers": [1, 2], "target": "3"}, "field 'target' must be an integer"),
+    # a placeholder gold the math verifier reads no answer from scored every sample "bad gold", the problem failed
+    ("math", {"id": "x", "prompt": PA, "answer": "####"}, r"field 'answer' is '####', in which the math verifier finds "
+                                                          "no answer: every completion would be scored wrong"),
+    ("math", {"id": "x", "prompt": PA, "answer": "?"}, r"field 'answer' is '\?', in which the math verifier finds no"),
+    ("math", {"id": "x", "prompt": PA, "answer": "work\n\\boxed{}"}, r"field 'answer' is .*, in which the math verifier finds "
+                                                                       "no answer"),
 ])
 def test_an_item_its_reward_cannot_judge_is_refused_before_anything_is_drawn(micro, monkeypatch, reward, item, msg):
     """The fields the reward's verifiers read were checked only when judging, once every sample had been drawn (hours
@@ -2181,3 +2187,17 @@ def test_a_resumed_sweep_with_other_settings_is_refused(micro, tmp_path, monkeyp
     with pytest.raises(PonderError, match="holds an interrupted sweep"):  # nor does an eval take its directory
         evaluate(model, tok, ITEMS, out_dir=d, method="greedy", max_new_tokens=4, progress=False)
     assert sweep((model, tok), ITEMS, out_dir=d, resume=True, **kw)["resumed"] == 1
+
+
+def test_golds_the_math_verifier_reads_are_not_taken_for_placeholders():
+    """Only a gold with no answer in it is refused before drawing: text answers, choices, a GSM8K solution, numbers."""
+    from ponder.evaluate import _check_reward_fields
+    from ponder.verify.math import check_math
+    from ponder.verify.registry import get_reward
+
+    golds = ["see proof", "\\text{(C)}", "A", "N/A", "no solution", "\\infty", "[1,2)", "Tuesday", 3, 2.5,
+             "She sold 48/2 = 24.\n#### 72", "The answer is \\boxed{5}."]
+    items = [{"id": str(i), "prompt": PA, "answer": g} for i, g in enumerate(golds)]
+    _check_reward_fields(get_reward("math"), items)
+    for g in golds:  # (each is a gold the verifier compares answers with)
+        assert check_math("The answer is \\boxed{1}.", str(g)).reason != "bad gold"
