@@ -1554,3 +1554,25 @@ def test_cross_task_twins_across_the_split_are_as_documented():
     arith_twins = sum(word_train_twin(parse(it["expr"])) for it in generate("arith", "test", 1000, seed=0))
     word_twins = sum(arith_train_twin(parse(it["expr"])) for it in generate("word", "test", 1000, seed=0))
     assert (arith_twins, word_twins) == (int(said[1]), int(said[2]))
+
+
+def test_a_corrupt_parquet_file_is_one_line(tmp_path):
+    """pyarrow's message for a Parquet footer it cannot decode ends in a line break ("Couldn't deserialize thrift:
+    ...\\n"): the error printed a blank line after it."""
+    import struct
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ponder.train import load_sft_examples
+
+    p = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"prompt": ["a"], "answer": ["1"]}), p)
+    data = bytearray(p.read_bytes())
+    n = struct.unpack("<i", data[-8:-4])[0]  # the footer's length, before the closing magic bytes
+    data[-8 - n:-8] = b"\xff" * n
+    p.write_bytes(bytes(data))
+    for load in (load_dataset, lambda p: load_dataset(p, limit=1), load_sft_examples):
+        with pytest.raises(PonderError, match=re.escape(f"{p}: cannot read Parquet: ")) as e:
+            load(p)
+        assert "\n" not in str(e.value)

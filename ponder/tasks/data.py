@@ -38,7 +38,7 @@ import sys
 import zlib
 from pathlib import Path
 
-from ponder.errors import PonderError
+from ponder.errors import PonderError, headline
 from ponder.fileio import atomic_write_bytes, atomic_write_text, refuse_git_lfs_pointer
 
 DEFAULT_TASK_N = 500  # items `load_items` draws for a task name when n is not given
@@ -363,7 +363,7 @@ def _read_parquet(path: Path, limit: int | None = None) -> list[tuple[str, dict]
                     if len(records) >= limit:
                         break
         except Exception as e:  # pyarrow raises several types for a corrupt file
-            raise PonderError(f"{path}: cannot read Parquet: {e}") from None
+            raise PonderError(f"{path}: cannot read Parquet: {headline(e)}") from None
     if limit is not None:
         records = records[:limit]
     return [(f"{path}:row {i + 1}", _without_struct_union_nulls(row)) for i, row in enumerate(records)]
@@ -479,7 +479,7 @@ def _read_parquet_pandas(path: Path, engine: str = "auto") -> list[dict]:
     except ImportError:  # neither pyarrow nor fastparquet: pandas' several-line "Unable to find a usable engine"
         raise PonderError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from None
     except Exception as e:  # a corrupt file: the engine's error, said as the pyarrow path says it
-        raise PonderError(f"{path}: cannot read Parquet: {e}") from None
+        raise PonderError(f"{path}: cannot read Parquet: {headline(e)}") from None
     return _pandas_records(df)
 
 
