@@ -755,9 +755,10 @@ def _load_items(a, opt: str, *, split: str, require_answer: bool) -> list[dict]:
         return load(n=n)
     try:
         items = load(n=n + 1)  # (one more row: whether the file has more)
-    except PonderError:  # a bad row past the first N, which is not used: not an error
-        return load(n=n)
-    if len(items) > n and not getattr(a, "quiet", False):
+        more = len(items) > n
+    except PonderError:  # a bad row past the first N, which is not used: not an error, but the file has more rows
+        items, more = load(n=n), True  # (and those after it went unsaid)
+    if more and not getattr(a, "quiet", False):
         flag = "--limit" if opt == "limit" else "-n"
         given = "--task" if a.data == a.task else "--data"  # (a file given as --task is read as --data)
         print(f"note: {given} {a.data}: only its first {n} rows are used ({flag}'s default); pass {flag} N for more",

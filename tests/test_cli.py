@@ -3153,8 +3153,8 @@ def test_eval_json_has_the_same_keys_with_or_without_a_breakdown(capsys):
 
 def test_a_data_file_cut_at_the_limits_default_is_said(tmp_path, capsys):
     """`ponder eval --data math500.jsonl` scored the file's first 200 problems (--limit's default), and nothing
-    said the rest were left out; a note on stderr says so now. A --limit given, a file that fits, or a bad row
-    past the limit (never read) leave it as it was."""
+    said the rest were left out; a note on stderr says so now. A --limit given or a file that fits leave it as it
+    was; a bad row past the limit is never read (no error), but the note is given."""
     from ponder.cli import _load_items
     from ponder.errors import PonderError
 
@@ -3172,9 +3172,13 @@ def test_a_data_file_cut_at_the_limits_default_is_said(tmp_path, capsys):
                                        "(--limit's default); pass --limit N for more\n")
     assert load("d.jsonl", 2, opt="n") == ["p0", "p1"] and "(-n's default); pass -n N" in capsys.readouterr().err
     for data, limit, given, quiet in (("d.jsonl", 3, {"limit"}, False), ("d.jsonl", 5, (), False),
-                                      ("d.jsonl", 3, (), True), ("bad.jsonl", 3, (), False)):
+                                      ("d.jsonl", 3, (), True)):
         assert load(data, limit, given, quiet) == [f"p{i}" for i in range(3 if limit == 3 else 5)]
         assert capsys.readouterr().err == ""
+    # a bad row right past the limit is not read, but the file has more rows than are used: said as well (the
+    # note went missing, and every row after the bad one was left out unsaid)
+    assert load("bad.jsonl", 3) == ["p0", "p1", "p2"]
+    assert "only its first 3 rows are used" in capsys.readouterr().err
     with pytest.raises(PonderError, match="bad.jsonl:4: invalid JSON"):
         load("bad.jsonl", 4)
 
