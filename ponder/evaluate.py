@@ -661,9 +661,10 @@ def _first_difference(saved: dict, wanted: dict, ignore=()) -> str | None:
                 # (the whole dict named no option: "its method_kwargs is {'n_votes': 2}, ...'s {'n_votes': 3}")
                 s_kw, w_kw, none = saved[key], wanted[key], object()
                 k = next((k for k in [*w_kw, *s_kw] if s_kw.get(k, none) != w_kw.get(k, none)), None)
-                if k in s_kw and k in w_kw:
+                if k is not None:  # (one given on one side only, --weighted added: the whole dicts named no option)
                     flag = f" ({_KWARG_FLAGS[k]})" if k in _KWARG_FLAGS else ""
-                    return f"its {k}{flag} is {s_kw[k]!r}, this evaluation's {w_kw[k]!r}"
+                    s_v, w_v = (repr(kw[k]) if k in kw else "unset (the method's default)" for kw in (s_kw, w_kw))
+                    return f"its {k}{flag} is {s_v}, this evaluation's {w_v}"
             if key == "n_problems":  # (config.json's field name named no flag: --limit, or another task's 200)
                 return (f"it has {saved.get(key)!r} problems, this evaluation {wanted.get(key)!r} (another --limit, "
                         "task, split or data file)")

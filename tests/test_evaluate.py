@@ -2201,3 +2201,17 @@ def test_golds_the_math_verifier_reads_are_not_taken_for_placeholders():
     _check_reward_fields(get_reward("math"), items)
     for g in golds:  # (each is a gold the verifier compares answers with)
         assert check_math("The answer is \\boxed{1}.", str(g)).reason != "bad gold"
+
+
+def test_a_method_option_given_on_one_side_only_is_named_in_the_resume_refusal():
+    """`ponder eval --resume` with --weighted added (or dropped) was refused as "its method_kwargs is {'n_votes': 32},
+    this evaluation's {'n_votes': 32, 'weighted': True}": the whole dicts, no option named. It names the option and
+    its flag, as a changed value's refusal does."""
+    from ponder.evaluate import _first_difference
+
+    saved = {"method": "self_consistency", "method_kwargs": {"n_votes": 32}}
+    added = {**saved, "method_kwargs": {"n_votes": 32, "weighted": True}}
+    assert _first_difference(saved, added) == ("its weighted (--weighted) is unset (the method's default), this "
+                                               "evaluation's True")
+    assert _first_difference(added, saved) == ("its weighted (--weighted) is True, this evaluation's unset (the "
+                                               "method's default)")
