@@ -2183,3 +2183,17 @@ def test_an_on_policy_step_with_a_clipped_ratio_is_the_reinforce_step(tmp_path, 
     assert any((weights["reinforce"][k] - start[k]).abs().max() > 1e-6 for k in start)
     for k, v in weights["reinforce"].items():
         torch.testing.assert_close(weights["clipped"][k], v, atol=1e-7, rtol=0, msg=k)
+
+
+def test_a_new_run_seeds_the_global_generators_from_its_seed(tmp_path, ckpt, one_step_run):
+    """A run's torch and Python generators (what a resume restores; a caller's generate_fn or score_fn that draws
+    from them draws the same) were left as the process had them, seeded at random: two runs of one seed saved
+    other RNG states in their checkpoints, so no resumed run could equal an uninterrupted one there."""
+    import random
+
+    random.seed(12345)
+    torch.manual_seed(12345)
+    run = train(GRPOConfig(model=str(ckpt), **ONE_STEP), tmp_path / "again", progress=False)
+    a, b = (torch.load(r / "checkpoint" / "trainer_state.pt", weights_only=True) for r in (one_step_run, run))
+    assert torch.equal(a["torch_rng"], b["torch_rng"])
+    assert list(a["python_rng"][1]) == list(b["python_rng"][1])

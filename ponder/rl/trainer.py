@@ -21,6 +21,7 @@ import hashlib
 import json
 import math
 import os
+import random
 import sys
 import threading
 import time
@@ -736,6 +737,10 @@ def train(
         if not cfg.fsdp:  # (a float16 checkpoint loads as it is on a GPU with dtype None)
             check_not_fp16(model, "grpo")
         state, start = None, 0
+        # the generators a resume restores (a caller's generate_fn or score_fn may draw from them), as the run's seed
+        # makes them: left as the process had them (torch seeds at random), two runs of one seed differed there
+        random.seed(cfg.seed)
+        torch.manual_seed(cfg.seed)
         if not cfg.chat_template_kwargs:  # a tokenizer handed in with its own: the run records them
             cfg.chat_template_kwargs = dict(tok.template_kwargs)
     tok = copy.copy(tok)  # the run's own renderer: every prompt of the run, resumed ones included; not the caller's
