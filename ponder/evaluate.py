@@ -141,7 +141,7 @@ def _item_names(items) -> list[str]:
 def _check_reward_fields(reward_fn, items) -> None:
     """The fields the reward's verifiers read from each item, checked without verifying anything (as grpo and distill
     check them): a bad one was refused only when judging, once every sample had been drawn."""
-    from ponder.verify.registry import Reward, check_item
+    from ponder.verify.registry import Reward, check_item, check_math_gold
 
     if not isinstance(reward_fn, Reward):  # (a callable reads what it reads)
         return
@@ -152,27 +152,9 @@ def _check_reward_fields(reward_fn, items) -> None:
             try:
                 check_item(name, it)
                 if name == "math":
-                    _check_math_gold(it)
+                    check_math_gold(it)
             except PonderError as e:
                 raise PonderError(f"{where}: reward {name!r}: {e}") from None
-
-
-def _check_math_gold(item) -> None:
-    """A text gold the math verifier reads no answer from ("####", "?", "-", "\\boxed{}": a placeholder) scores every
-    completion wrong ("bad gold" in samples.jsonl alone): its problem counted as failed in every metric, the benchmark's
-    accuracy deflated without a word. Refused here, as an empty gold is."""
-    from ponder.verify.math import _extract_gold, final_mark
-    from ponder.verify.registry import _math_gold
-
-    key, gold = _math_gold(item)
-    if isinstance(gold, str) and len(gold) <= 2_000:  # (check_math reads a longer gold another way)
-        try:
-            ref, why = _extract_gold(final_mark(gold))
-        except Exception:  # (check_math's own guard: a verifier bug costs the samples a "bad gold" would, no more)
-            return
-        if ref is None and why == "no answer":
-            raise PonderError(f"field {key!r} is {gold!r:.60}, in which the math verifier finds no answer: every "
-                              "completion would be scored wrong; give the gold answer, or leave the row out")
 
 
 def _check_items(items, reward="math") -> list[dict]:

@@ -489,6 +489,23 @@ def test_the_up_front_check_of_a_code_dataset_runs_no_program(tmp_path, ckpt, mo
         check_items(cfg, model_cfg, tok, get_reward("code"), [rows_[0], {**rows_[1], "tests": "assert ("}], [])
 
 
+def test_a_placeholder_gold_is_refused_before_the_first_step(ckpt):
+    """A gold the math verifier reads no answer from ("####", "?": a placeholder) loaded: every sample of its prompt
+    scored 0 (its group gave no gradient) and, in --eval-data, it deflated the held-out accuracy, unsaid; refused up
+    front as `ponder eval` refuses it, naming the item and the field."""
+    from ponder.rl.trainer import check_items
+    from ponder.tokenizer import Tokenizer
+    from ponder.verify.registry import get_reward
+
+    rows_ = [{"id": f"m{i}", "prompt": "1 + 1 =", "answer": "2"} for i in range(2)]
+    cfg = GRPOConfig(model=str(ckpt), task=None, data="d.jsonl", prompts_per_step=2, max_new_tokens=8)
+    model_cfg, tok = ponder.load(ckpt)[0].config, Tokenizer.load(ckpt)
+    check_items(cfg, model_cfg, tok, get_reward("math"), rows_, rows_)
+    for bad in ("####", "?"):
+        with pytest.raises(PonderError, match=r"^d.jsonl: item m1: reward 'math': field 'answer' is "):
+            check_items(cfg, model_cfg, tok, get_reward("math"), [rows_[0], {**rows_[1], "answer": bad}], [])
+
+
 def test_no_answer_frac_counts_completions_without_a_code_block(tmp_path, ckpt):
     """no_answer_frac counted only the reason "no answer" (math, countdown): the code verifier's "no code block"
     was never counted, so a code run's completions without any program logged 0."""

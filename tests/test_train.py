@@ -2490,10 +2490,13 @@ def test_distill_refuses_items_its_verifier_cannot_judge_before_sampling(tokeniz
     teacher = think_tag_model(tok, [("p", "\\boxed{2}"), ("q", "9")])
     train = TrainConfig(steps=1, batch_size=1, seq_len=32)
     items = [{"prompt": "p", "answer": "2"}, {"prompt": "q"}]
-    for reward, msg in (("math", r"items\[1\]: reward 'math': field 'answer' is missing or null"),
-                        ("countdown", r"items\[0\]: reward 'countdown': field 'numbers'")):
+    for reward, msg, its in (("math", r"items\[1\]: reward 'math': field 'answer' is missing or null", items),
+                             ("countdown", r"items\[0\]: reward 'countdown': field 'numbers'", items),
+                             # (a placeholder gold: nothing of its prompt kept, unsaid)
+                             ("math", r"items\[1\]: reward 'math': field 'answer' is '####'",
+                              [items[0], {"prompt": "q", "answer": "####"}])):
         with pytest.raises(PonderError, match=r"^distill: " + msg):
-            distill(teacher, tok, copy.deepcopy(teacher), tok, items, reward, k=1, temperature=0,
+            distill(teacher, tok, copy.deepcopy(teacher), tok, its, reward, k=1, temperature=0,
                     max_new_tokens=12, run_dir=tmp_path / "r", train=train, progress=True)
         assert "teacher samples" not in capsys.readouterr().err and not (tmp_path / "r").exists()
     rep = distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda text, it: text == "9", k=1, temperature=0,

@@ -74,6 +74,25 @@ def _math_gold(item) -> tuple[str, object]:
     return "answer", None
 
 
+def check_math_gold(item) -> None:
+    """A text gold the math verifier reads no answer from ("####", "?", "-", "\\boxed{}": a placeholder) scores every
+    completion wrong ("bad gold" in samples.jsonl alone): its problem counted as failed in every metric, the benchmark's
+    accuracy deflated without a word; in grpo and distill every sample scored 0 (no gradient from its group, a held-out
+accuracy deflated). Refused before anything is drawn (eval, grpo, distill), as an empty gold is; `ponder verify`
+keeps its per-row "bad gold" verdicts."""
+    from .math import _extract_gold, final_mark
+
+    key, gold = _math_gold(item)
+    if isinstance(gold, str) and len(gold) <= 2_000:  # (check_math reads a longer gold another way)
+        try:
+            ref, why = _extract_gold(final_mark(gold))
+        except Exception:  # (check_math's own guard: a verifier bug costs the samples a "bad gold" would, no more)
+            return
+        if ref is None and why == "no answer":
+            raise PonderError(f"field {key!r} is {gold!r:.60}, in which the math verifier finds no answer: every "
+                              "completion would be scored wrong; give the gold answer, or leave the row out")
+
+
 def check_item(kind: str, item) -> None:
     """The gold fields verifier `kind` reads from `item`, checked for type and shape without verifying
     anything: one PonderError naming the field and what is wrong ("field 'target' must be an integer, got str
