@@ -97,7 +97,7 @@ def _series(rows: Sequence[dict], key: str, xs: list[float]) -> tuple[list, list
     A row that logged the key as NaN or inf (null in metrics.jsonl) is a NaN point, a gap in the line: dropped,
     the line was drawn straight over the step where the value went bad. A row without the key (held-out
     accuracy logged every N steps) is left out, and the line joins across it."""
-    x, y, lo, hi = [], [], [], []
+    x, y, lo, hi, null = [], [], [], [], []
     for xv, r in zip(xs, rows):
         v = r.get(key)
         if _plottable(v):
@@ -105,16 +105,23 @@ def _series(rows: Sequence[dict], key: str, xs: list[float]) -> tuple[list, list
             y.append(float(v))
             lo.append(r.get(f"{key}_lo"))
             hi.append(r.get(f"{key}_hi"))
+            null.append(False)
         elif key in r and (v is None or isinstance(v, (int, float, np.integer, np.floating))
                            and not isinstance(v, bool)):  # null, NaN, inf or past the plotting range: a gap
             x.append(xv)
             y.append(math.nan)
             lo.append(math.nan)
             hi.append(math.nan)
+            null.append(v is None)
     # A step logged again (a run resumed from an earlier checkpoint by another tool, or two logs concatenated)
     # supersedes what was logged at it and after it: the line went back in x and drew a zig-zag over both runs.
+    # A null at a step that already has a value is no value logged again (pandas' to_json: the eval row's "loss"
+    # null beside the train row's), as _latest_rows reads it: it made a gap of the train row's loss at every eval
+    # step, which the table beside the plot showed.
     keep: list[int] = []
     for i, xv in enumerate(x):
+        if null[i] and keep and x[keep[-1]] == xv:
+            continue
         while keep and x[keep[-1]] >= xv:
             keep.pop()
         keep.append(i)

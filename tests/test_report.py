@@ -769,6 +769,22 @@ def test_a_null_at_a_step_logged_twice_does_not_supersede_the_value_logged_there
     assert "3 rows of steps logged again" in doc
 
 
+def test_a_null_at_a_step_logged_twice_leaves_no_gap_in_the_curve():
+    """The curves read such a log as the table does: the eval row's null loss at step 2 superseded the train row's
+    1.25 there, a gap at every eval step (steps 1 and 3 drawn as lone points); a resumed run's rows still win."""
+    from ponder.report import _training_figure
+
+    rows = [{"step": 1, "loss": 1.5, "eval_loss": None}, {"step": 2, "loss": 1.25, "eval_loss": None},
+            {"step": 2, "loss": None, "eval_loss": 0.5}, {"step": 3, "loss": 1.0, "eval_loss": None}]
+    train, held = _training_figure(rows).axes[0].lines
+    assert list(train.get_xdata()) == [1, 2, 3] and list(train.get_ydata()) == [1.5, 1.25, 1.0]
+    assert list(held.get_xdata())[1] == 2 and held.get_ydata()[1] == 0.5  # (the eval row's value, after a null)
+    resumed = [*rows, {"step": 2, "loss": 2.25, "eval_loss": None}, {"step": 2, "loss": None, "eval_loss": 0.75}]
+    train, held = _training_figure(resumed).axes[0].lines
+    assert list(train.get_xdata()) == [1, 2] and list(train.get_ydata()) == [1.5, 2.25]
+    assert list(held.get_xdata())[1] == 2 and held.get_ydata()[1] == 0.75
+
+
 def test_report_shows_a_nan_metric_as_a_dash_said_below_the_table(tmp_path):
     """Ponder writes a NaN (a diverged loss) or an infinity as null: the metrics and alarms tables showed it as
     "None", as if nothing had been logged by a Python bug."""
