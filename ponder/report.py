@@ -736,13 +736,17 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         run = d.parent if (d.parent / "metrics.jsonl").is_file() else None
         raise PonderError(f"{d}: is a model checkpoint ({weights}), not a run or an evaluation; "
                           + (f"report on its run directory, {run}" if run else f"`ponder info {d}` describes it"))
-    from ponder.evaluate import PROGRESS
+    from ponder.evaluate import PROGRESS, SWEEP_PROGRESS
 
     if not any(found.values()) and not result_files and not pngs and not sample_files:
         if (d / PROGRESS).is_file():  # ("nothing to report" named no reason and no way on)
             raise PonderError(f"{d}: an evaluation interrupted before its summary (its {PROGRESS} keeps the problems "
                               f"drawn): nothing finished to report; continue it with its `ponder eval` command "
                               f"line and --out {d} --resume")
+        if (d / SWEEP_PROGRESS).is_file():
+            raise PonderError(f"{d}: a sweep interrupted before its summary (its {SWEEP_PROGRESS} keeps the draws "
+                              f"made): nothing finished to report; continue it with its `ponder eval --sweep` "
+                              f"command line and --out {d} --resume")
         raise PonderError(
             f"{d}: nothing to report (no config.json, metrics.jsonl, alarms.jsonl, summary.json, eval*.json, "
             "samples.jsonl or *.png)"
@@ -755,6 +759,17 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         why = (f"a later evaluation into this directory was interrupted ({PROGRESS}): the results below are those "
                "of the run before it; its command line with --resume continues the later one")
         banner = f'<p><span class="badge bad">interrupted evaluation</span>{_e(why)}</p>'
+    if (d / SWEEP_PROGRESS).is_file():
+        # a sweep writes each part's samples_PART.jsonl as the part ends, its config.json and scaling files at the
+        # end: one interrupted showed its parts' samples beside the figures and settings of the sweep before it
+        # (another seed, other budgets), nothing saying they were not one run's
+        older = [p.name for p in (found["config"], *pngs) if p is not None
+                 and (p.name == "config.json" or p.name.startswith("scaling"))]
+        why = (f"a sweep into this directory was interrupted before its summary ({SWEEP_PROGRESS}): "
+               + ("the samples below are of the parts it finished" if sample_files else "it finished no part")
+               + (f"; {', '.join(older)} are of the sweep before it, not of these samples" if older else "")
+               + "; its `ponder eval --sweep` command line with --resume finishes it")
+        banner += f'<p><span class="badge bad">interrupted sweep</span>{_e(why)}</p>'
 
     for p in result_files:
         data = _read_json(p)

@@ -495,6 +495,29 @@ def test_results_beside_an_interrupted_rerun_say_they_are_the_earlier_runs(tmp_p
     assert "interrupted evaluation" in html and "the results below are those of the run before it" in html
 
 
+def test_an_interrupted_sweep_says_which_files_are_its_and_which_the_earlier_sweeps(tmp_path):
+    """A sweep writes each part's samples_PART.jsonl as the part ends, its config.json and scaling plots at the end.
+    Re-run into a finished sweep's directory (another seed) and stopped after its first part, the directory held the
+    new samples beside the old sweep's plots and settings, and the report showed them as one run, no word said;
+    stopped before any part, it said "nothing to report", as of a directory that was never a sweep."""
+    from ponder.evaluate import SWEEP_PROGRESS
+
+    (tmp_path / SWEEP_PROGRESS).write_text("{}\n")
+    with pytest.raises(PonderError, match=f"a sweep interrupted before its summary .*--out {tmp_path} --resume"):
+        write_html_report(tmp_path)
+    sample = {"prompt": "1 + 1 = ?", "completion": "2", "correct": True, "method": "parallel"}
+    (tmp_path / "samples_parallel.jsonl").write_text(json.dumps(sample) + "\n")
+    doc = write_html_report(tmp_path).read_text()
+    assert "interrupted sweep" in doc and "the samples below are of the parts it finished" in doc
+    assert "of the sweep before it" not in doc  # (no earlier sweep's files there)
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "sweep", "seed": 0}))
+    (tmp_path / "scaling_tokens.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    doc = write_html_report(tmp_path).read_text()
+    assert "config.json, scaling_tokens.png are of the sweep before it, not of these samples" in doc
+    (tmp_path / SWEEP_PROGRESS).unlink()  # (a finished sweep: no such word)
+    assert "interrupted sweep" not in write_html_report(tmp_path).read_text()
+
+
 def test_config_settings_of_an_empty_dict_are_rows_not_left_out(tmp_path):
     """A config value of {} (chat_template_kwargs, a sweep's per-model kwargs) had no row at all, as if it were
     never set, while an empty list showed as []."""
