@@ -633,6 +633,15 @@ def _rows_table(rows: list[dict], max_rows: int, cls: str = "") -> str:
     return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>{note}'
 
 
+def _target_steps(cfg) -> int | None:
+    """The step a Ponder training run's config.json says it trains to (grpo: grpo.steps; sft and pretrain:
+    train.steps), else None."""
+    part = {"grpo": "grpo", "sft": "train", "pretrain": "train"}.get(cfg.get("kind")) if isinstance(cfg, dict) else None
+    steps = cfg.get(part) if part else None
+    steps = steps.get("steps") if isinstance(steps, dict) else None
+    return steps if isinstance(steps, int) and not isinstance(steps, bool) else None
+
+
 def _img(png: bytes, caption: str) -> str:
     b64 = base64.b64encode(png).decode("ascii")
     return (f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{b64}">'
@@ -822,6 +831,15 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         if isinstance(stop, dict):
             why = f"at step {rows[-1].get('step')} by alarm {stop.get('alarm')}: {stop.get('message')} (--stop-on-alarm)"
             banner += f'<p><span class="badge bad">stopped early</span>{_e(why)}</p>'
+        else:
+            # a run killed (or failed, or still running) before its last step: its curves and table read as a
+            # finished run's, its last row as the final result
+            target = _target_steps(_read_json(found["config"])) if found["config"] else None
+            last = max((r["step"] for r in rows if _is_num(r.get("step"))), default=0)
+            if target is not None and last < target:
+                why = (f"the run logged steps to {last:g} of its {target}: it is still running, or it stopped before its "
+                       "last step (killed or failed); its command line with --resume continues it")
+                banner += f'<p><span class="badge bad">unfinished run</span>{_e(why)}</p>'
         sections.append(("training", f"Training metrics ({counted(len(rows), 'row')})", "".join(parts)))
 
     if pngs:

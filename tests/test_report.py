@@ -518,6 +518,23 @@ def test_an_interrupted_sweep_says_which_files_are_its_and_which_the_earlier_swe
     assert "interrupted sweep" not in write_html_report(tmp_path).read_text()
 
 
+def test_a_run_that_did_not_reach_its_last_step_is_said_unfinished(tmp_path):
+    """A run killed (or still running) after 5 of its 8 steps: its report read as a finished run's, its last row as
+    the final result, where --stop-on-alarm's stop is said; the step it reached and its target are said now."""
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "grpo", "grpo": {"steps": 8}}))
+    rows = [{"step": s, "reward_mean": 0.1 * s} for s in range(1, 6)]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    doc = write_html_report(tmp_path).read_text()
+    assert "unfinished run" in doc and "the run logged steps to 5 of its 8" in doc
+    rows += [{"step": s, "reward_mean": 0.1 * s} for s in range(6, 9)]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert "unfinished run" not in write_html_report(tmp_path).read_text()
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "sft", "train": {"steps": 10}}))
+    assert "the run logged steps to 8 of its 10" in write_html_report(tmp_path).read_text()
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "eval", "train": {"steps": 10}}))  # (not a run's)
+    assert "unfinished run" not in write_html_report(tmp_path).read_text()
+
+
 def test_config_settings_of_an_empty_dict_are_rows_not_left_out(tmp_path):
     """A config value of {} (chat_template_kwargs, a sweep's per-model kwargs) had no row at all, as if it were
     never set, while an empty list showed as []."""
