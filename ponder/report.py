@@ -191,6 +191,14 @@ def _training_figure(rows: Sequence[dict]) -> Figure:
                 if k not in skip and k not in keys and _is_num(v) and not k.endswith(("_lo", "_hi")):
                     keys.append(k)
         if not keys:
+            # a run diverged from its first step (every loss NaN, null in metrics.jsonl) has its metrics: said so,
+            # not "no numeric metrics"
+            gone = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in skip and all(
+                r[k] is None or isinstance(r[k], (int, float, np.integer, np.floating)) and not isinstance(r[k], bool)
+                for r in rows if k in r)]
+            if gone:
+                raise PonderError(f"plot_training: nothing to plot: {', '.join(gone[:8])} "
+                                  f"{'is' if len(gone) == 1 else 'are'} NaN, infinite or null in every row")
             raise PonderError(f"plot_training: no numeric metrics in rows (keys: {sorted(rows[0])[:12]})")
         panels = [(k, [(k, k)]) for k in keys[:8]]
     ncols = 2 if len(panels) > 1 else 1

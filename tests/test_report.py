@@ -42,6 +42,11 @@ def test_plot_training_writes_png_and_rejects_empty(tmp_path):
         plot_training([], tmp_path / "x.png")
     with pytest.raises(PonderError, match="no numeric metrics"):
         plot_training([{"step": 1, "name": "a"}], tmp_path / "x.png")
+    # a run diverged from its first step: its loss is there, NaN (null in metrics.jsonl) in every row, which
+    # "no numeric metrics in rows (keys: ['loss', 'step'])" denied
+    with pytest.raises(PonderError, match=r"nothing to plot: loss, grad_norm are NaN, infinite or null in every row"):
+        plot_training([{"step": 1, "loss": math.nan, "grad_norm": None}, {"step": 2, "loss": None, "grad_norm": math.inf}],
+                      tmp_path / "x.png")
 
 
 def _curves():
