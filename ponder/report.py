@@ -168,20 +168,38 @@ def _latest_rows(rows: list[dict]) -> list[dict]:
     return out
 
 
+def _never_finite(rows: Sequence[dict], key: str) -> bool:
+    """Whether `key` is logged as a number or null in some row but is a finite number in none."""
+    vals = [r[key] for r in rows if key in r]
+    return bool(vals) and all(v is None or isinstance(v, (int, float, np.integer, np.floating))
+                              and not isinstance(v, bool) and not _is_num(v) for v in vals)
+
+
 def _training_figure(rows: Sequence[dict]) -> Figure:
     if not rows:
         raise PonderError("plot_training: no metric rows")
     xkey = _x_key(rows)
     xs = [float(r[xkey]) for r in rows] if xkey else list(range(len(rows)))
     panels = []
+    empty = set()  # keys logged, but NaN, infinite or null in every row
     for title, series in TRAINING_PANELS:
         found = []
         for label, names in series:
             key = next((k for k in names if any(_is_num(r.get(k)) for r in rows)), None)
+            if key is None:
+                # a metric that diverged from its first step (a NaN loss, null in metrics.jsonl) lost its panel, no
+                # word said, beside the others' curves: its panel says so
+                key = next((k for k in names if _never_finite(rows, k)), None)
+                if key:
+                    empty.add(key)
             if key:
                 found.append((label, key))
         if found:
             panels.append((title, found))
+    if panels and all(k in empty for _, found in panels for _, k in found):
+        gone = [k for _, found in panels for _, k in found]
+        raise PonderError(f"plot_training: nothing to plot: {', '.join(gone[:8])} "
+                          f"{'is' if len(gone) == 1 else 'are'} NaN, infinite or null in every row")
     if not panels:
         # Unknown schema: plot whatever numeric columns there are rather than nothing.
         skip = set(_X_KEYS) | {"time", "timestamp", "wall", "elapsed"}
@@ -213,9 +231,15 @@ def _training_figure(rows: Sequence[dict]) -> Figure:
             alone = [i for i, v in enumerate(y) if math.isfinite(v) and (i == 0 or math.isnan(y[i - 1]))
                      and (i == len(y) - 1 or math.isnan(y[i + 1]))]
             (line,) = ax.plot(x, y, marker="o", markevery=None if len(x) <= 30 else alone, markersize=3,
-                              linewidth=1.4, label=_plain(f"{label} ({key})"))
+                              linewidth=1.4, label=_plain(f"{label} ({key})" + (": NaN, inf or null at every step"
+                                                                               if key in empty else "")))
             if band:
                 ax.fill_between(x, band[0], band[1], color=line.get_color(), alpha=0.2, linewidth=0)
+        if all(key in empty for _, key in found):
+            ax.text(0.5, 0.5, "NaN, infinite or null in every row", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=9, color="#9b1c1c")
+            ax.set_xlim(min(xs) - 1, max(xs) + 1)  # (no point to scale to: the axis read 0 to 1)
+            ax.set_yticks([])  # (nor values: ticks of -0.04 .. 0.04 read as a flat zero curve)
         ax.set_title(_plain(title), fontsize=10)  # (an unknown schema's panels are titled by their keys)
         ax.set_xlabel(xkey or "row", fontsize=9)
         if xkey is None or all(float(r[xkey]).is_integer() for r in rows):

@@ -49,6 +49,20 @@ def test_plot_training_writes_png_and_rejects_empty(tmp_path):
                       tmp_path / "x.png")
 
 
+def test_a_metric_never_finite_has_its_panel_saying_so():
+    """A loss NaN from the first step (null in metrics.jsonl) beside a reward that was logged: the loss panel was
+    left out, no word said, as if the run logged no loss; it is there, saying the loss is NaN, inf or null
+    throughout, over the run's steps (not an axis of 0 to 1)."""
+    from ponder.report import _training_figure
+
+    rows = [{"step": s, "loss": None if s % 2 else math.nan, "reward_mean": 0.1 * s} for s in range(1, 6)]
+    axes = [ax for ax in _training_figure(rows).axes if ax.get_visible()]
+    assert [ax.get_title() for ax in axes] == ["reward", "loss"]
+    loss = axes[1]
+    assert [t.get_text() for t in loss.texts] == ["NaN, infinite or null in every row"]
+    assert loss.get_xlim() == (0.0, 6.0) and not axes[0].texts
+
+
 def _curves():
     out = []
     for model in ("a", "b"):
