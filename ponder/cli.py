@@ -782,12 +782,26 @@ def cmd_distill(a):
     from .verify.registry import get_reward
 
     if a.resume:
+        from .fileio import run_lock
+
+        kept = Path(a.out) / DISTILLED
+        if not (Path(a.out) / "config.json").exists() and kept.is_file():
+            # killed (kill -9, a lost node) after its samples were saved, before the fine-tuning wrote config.json:
+            # "not a resumable run directory (no config.json)" said nothing of the samples it holds
+            from .train import _kept_rows
+
+            with run_lock(a.out):  # (a distillation still running there, about to write it: "in use" instead)
+                pass
+            n = _kept_rows(kept)
+            raise PonderError(f"{a.out}: the distillation stopped before its fine-tuning began (no config.json), "
+                              f"nothing to resume; its {counted(n, 'kept teacher sample')} {'is' if n == 1 else 'are'}"
+                              f" in {shlex.quote(str(kept))}: fine-tune on them with `ponder sft --model STUDENT "
+                              f"--data {shlex.quote(str(kept))} --out NEW_DIR`")
         saved = read_run_config(a.out)
         if not (saved.get("data") or {}).get("distilled"):
             raise PonderError(f"{a.out}: not a distillation run (its config.json names no {DISTILLED})")
         rows = load_sft_examples(Path(a.out) / saved["data"]["distilled"])
         from .checkpoint import recover
-        from .fileio import run_lock
 
         with run_lock(a.out):  # (a run training there may be mid-save: its checkpoint set aside is not put back)
             recover(Path(a.out) / "checkpoint")  # (a swap cut short by a kill)

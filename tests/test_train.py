@@ -3378,3 +3378,35 @@ def test_sft_reads_math500_layout_problem_as_prompt_and_solution_as_response(tmp
         load_sft_examples(tmp_path / "s.jsonl")
     (tmp_path / "p.jsonl").write_text(json.dumps({**rows[0], "prompt": "Q", "response": "A"}) + "\n")
     assert load_sft_examples(tmp_path / "p.jsonl")[0]["prompt"] == "Q"  # (its own prompt/response win)
+
+
+def test_distill_resume_of_one_killed_before_its_fine_tuning_began_points_at_its_samples(tmp_path, capsys,
+                                                                                        hold_run):
+    """distill saves its kept teacher samples (distilled.jsonl), then its fine-tuning writes config.json: killed
+    between the two (kill -9), `ponder distill --resume` said only "not a resumable run directory (no config.json)",
+    nothing of the samples the directory holds nor how to train on them. (A distillation still running there is
+    said to be, not to have stopped.)"""
+    from ponder.cli import main
+
+    out = tmp_path / "D"
+    out.mkdir()
+    rows = '{"prompt": "1+1=", "response": " 2"}\n{"prompt": "2+2=", "response": " 4"}\n'
+    (out / "distilled.jsonl").write_text(rows)
+    held = hold_run(out)
+    try:
+        assert main(["distill", "--out", str(out), "--resume", "--quiet"]) == 2
+    finally:
+        held.close()
+    assert f"{out} is in use by another ponder process (pid 4242)" in capsys.readouterr().err
+    (out / ".lock").write_text("123\n")  # (what the killed process left beside them)
+    assert main(["distill", "--out", str(out), "--resume", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    kept = out / "distilled.jsonl"
+    assert err.count("\n") == 1 and err.endswith(
+        f"{out}: the distillation stopped before its fine-tuning began (no config.json), nothing to resume; its 2 kept "
+        f"teacher samples are in {kept}: fine-tune on them with `ponder sft --model STUDENT --data {kept} --out "
+        "NEW_DIR`\n"), err
+    assert kept.read_text() == rows
+    (out / "distilled.jsonl").unlink()  # no samples either: nothing of a distillation there
+    assert main(["distill", "--out", str(out), "--resume", "--quiet"]) == 2
+    assert "not a resumable run directory (no config.json)" in capsys.readouterr().err
