@@ -2759,6 +2759,52 @@ def _walrus_names(test: ast.expr) -> list[str]:
     return [n for n in dict.fromkeys(names) if n not in own]
 
 
+def _walrus_always(test: ast.expr) -> list[ast.NamedExpr]:
+    """The walruses of an assert's test binding a plain name that run whenever the test does, outermost first: not
+    past a short circuit (an `and`/`or`'s later operand, a chained comparison's later one, an `if`-expression's
+    branches) nor in a lambda or comprehension."""
+    found: list[ast.NamedExpr] = []
+    todo = [test]
+    while todo:
+        e = todo.pop()
+        if isinstance(e, ast.NamedExpr):
+            if isinstance(e.target, ast.Name):
+                found.append(e)
+            todo.append(e.value)
+        elif isinstance(e, ast.BoolOp):
+            todo.append(e.values[0])
+        elif isinstance(e, ast.Compare):
+            todo.extend((e.left, e.comparators[0]))
+        elif isinstance(e, ast.IfExp):
+            todo.append(e.test)
+        elif not isinstance(e, (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
+            todo.extend(ast.iter_child_nodes(e))
+    return found
+
+
+class _CallerWalrus(ast.NodeTransformer):
+    """An assert's test with each walrus in `walruses` (whose value the caller computes: `(want := 4)`) replaced by
+    its value, and each read of its name after it (in evaluation order) by a copy of that value: in the sandbox,
+    the walrus put the expected value where the program could read it while its operands ran (`assert (w := 4) ==
+    f(2)` passed an f returning what the assert's walrus cell held). The name is bound after the report."""
+
+    def __init__(self, walruses: list[ast.NamedExpr]):
+        self.ids = {id(w) for w in walruses}
+        self.values: dict[str, ast.expr] = {}  # name -> value, once its walrus is passed
+
+    def visit_NamedExpr(self, node: ast.NamedExpr):
+        if id(node) not in self.ids:
+            return self.generic_visit(node)
+        value = self.visit(node.value)
+        self.values[node.target.id] = value
+        return value
+
+    def visit_Name(self, node: ast.Name):
+        if isinstance(node.ctx, ast.Load) and node.id in self.values:
+            return ast.copy_location(copy.deepcopy(self.values[node.id]), node)
+        return node
+
+
 def _class_names(cls: ast.ClassDef) -> set[str]:
     """The names a class body binds itself (not those of its functions, classes, lambdas or comprehensions)."""
     names: set[str] = set()
@@ -3023,7 +3069,17 @@ class _AssertRewriter(ast.NodeTransformer):
     def visit_Assert(self, node: ast.Assert):
         records: list[ast.expr] = []
         self.top = records
-        names = _walrus_names(node.test)
+        # a walrus of a value the caller computes (`(want := 4)`) keeps it here (see _CallerWalrus)
+        test = copy.deepcopy(node.test)
+        known = [w for w in _walrus_always(test) if w.target.id in _walrus_names(test)
+                 and not any(isinstance(n, ast.NamedExpr) for n in ast.walk(w.value))
+                 and _caller_tree(w.value, self.bound, self.loop_vars) is not None]
+        kept: dict[str, ast.expr] = {}
+        if known:
+            swap = _CallerWalrus(known)
+            node = ast.copy_location(ast.Assert(test=swap.visit(test), msg=node.msg), node)
+            kept = {n: self._sandbox_code(v) for n, v in swap.values.items()}
+        names = [n for n in _walrus_names(node.test) if n not in kept]
         cell = f"__ponder_walrus{self.index}__"
         self.walrus = _WalrusCell(cell, set(names)) if names else None
         try:
@@ -3043,18 +3099,21 @@ class _AssertRewriter(ast.NodeTransformer):
         self.trees.append(tree)
         call = _call("__ponder_check__", ast.Constant(self.index), *records)
         if self.class_body is not None:  # (the assert's walrus names read from its cell, which is the class's)
-            _class_scope(call, self.class_body - set(names) | {cell} if names else self.class_body)
+            _class_scope(call, self.class_body - set(names) - set(kept) | {cell} if names else self.class_body - set(kept))
         self.index += 1
         check = ast.copy_location(ast.Expr(call), node)
+        # a walrus of the caller's value binds its name after the report, when the operands have run
+        after = [ast.copy_location(ast.Assign(targets=[ast.Name(n, ast.Store())], value=v), node)
+                 for n, v in kept.items()]
         if not names:
-            return check
+            return [check, *after] if after else check
         # the names its walruses bound, bound here after the report (an operand that raised left them unbound)
         made = ast.Assign(targets=[ast.Name(cell, ast.Store())], value=ast.Dict(keys=[], values=[]))
         binds = [ast.If(test=ast.Compare(left=ast.Constant(n), ops=[ast.In()], comparators=[ast.Name(cell, ast.Load())]),
                         body=[ast.Assign(targets=[ast.Name(n, ast.Store())], value=ast.Subscript(
                             value=ast.Name(cell, ast.Load()), slice=ast.Constant(n), ctx=ast.Load()))], orelse=[])
                  for n in names]
-        return [ast.copy_location(s, node) for s in (made, check, *binds)]
+        return [ast.copy_location(s, node) for s in (made, check, *binds)] + after
 
     def visit_Try(self, node: ast.Try):
         """`try: f(-1); assert False; except ValueError: pass` (or the `assert False` under `else:`): a correct
