@@ -2760,9 +2760,9 @@ def _walrus_names(test: ast.expr) -> list[str]:
 
 
 def _walrus_always(test: ast.expr) -> list[ast.NamedExpr]:
-    """The walruses of an assert's test binding a plain name that run whenever the test does, outermost first: not
-    past a short circuit (an `and`/`or`'s later operand, a chained comparison's later one, an `if`-expression's
-    branches) nor in a lambda or comprehension."""
+    """The walruses of an assert's test binding a plain name that the sandbox runs whenever it runs the test,
+    outermost first: not in an `if`-expression's branches, a lambda or a comprehension (an `and`/`or`'s later operand
+    and a chained comparison's later one are records of the sandbox's, each run, the caller deciding the logic)."""
     found: list[ast.NamedExpr] = []
     todo = [test]
     while todo:
@@ -2771,10 +2771,6 @@ def _walrus_always(test: ast.expr) -> list[ast.NamedExpr]:
             if isinstance(e.target, ast.Name):
                 found.append(e)
             todo.append(e.value)
-        elif isinstance(e, ast.BoolOp):
-            todo.append(e.values[0])
-        elif isinstance(e, ast.Compare):
-            todo.extend((e.left, e.comparators[0]))
         elif isinstance(e, ast.IfExp):
             todo.append(e.test)
         elif not isinstance(e, (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
