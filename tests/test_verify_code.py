@@ -912,6 +912,17 @@ def test_an_assert_in_a_class_body_sees_the_class_names():
     assert (v.reason, w.reason) == ("passed 6/6", "failed test 1"), (v, w)
 
 
+def test_a_class_body_assert_reads_a_class_name_before_its_walrus_binds_it():
+    # `n = 1` then `assert (n := f(n)) == 2` in a class body: the walrus's name was no default of the report's
+    # lambdas (it may be bound nowhere yet), so f(n) read the global n (NameError) and a right program failed; a name
+    # read before its walrus is the class's where the class binds it, else the global, as Python reads it
+    tests = ["class C:\n    n = 1\n    assert (n := f(n)) == 2\nassert C.n == 2\n",
+             "n = 5\nclass C:\n    assert (n := f(n)) == 6 and n == 6\nassert C.n == 6 and n == 5\n"]
+    vs = _verdicts([(blk("def f(x):\n    return x + 1"), t) for t in tests] + [(blk("def f(x):\n    return 3"), t)
+                                                                            for t in tests])
+    assert [v.reason for v in vs] == ["passed 2/2", "passed 2/2", "failed test 1", "failed test 1"], vs
+
+
 def test_len_and_truth_of_a_growing_builtin_container_in_a_loop_stay_within_the_report():
     # `len(s.items)` of a plain list sent the list whole on every iteration: 2000 pushes overflowed the report
     # ('output limit exceeded') for a right program; the length or truth of an exact builtin container is applied

@@ -2724,8 +2724,10 @@ class _WalrusCell(ast.NodeTransformer):
     program failed `assert r == 3`): `(r := x)` stores x there, a read of r in the assert reads it there once set;
     the statement after the check binds each name so stored where the assert stands, as the walrus would have."""
 
-    def __init__(self, cell: str, names: set[str]):
-        self.cell, self.names = cell, names
+    def __init__(self, cell: str, names: set[str], ns: str | None = None):
+        # in a class body, `ns` names its namespace: a name read before the walrus binds it is the class's if bound
+        # there (`n = 1` then `assert (n := f(n)) == 2`), as Python reads it in a class body, else the global
+        self.cell, self.names, self.ns = cell, names, ns
 
     def _cell(self) -> ast.expr:
         return ast.Name(self.cell, ast.Load())
@@ -2745,7 +2747,12 @@ class _WalrusCell(ast.NodeTransformer):
             key = ast.Constant(node.id)
             read = ast.Subscript(value=self._cell(), slice=key, ctx=ast.Load())
             has = ast.Compare(left=key, ops=[ast.In()], comparators=[self._cell()])
-            return ast.copy_location(ast.IfExp(test=has, body=read, orelse=node), node)
+            outer = node
+            if self.ns is not None:
+                ns = ast.Name(self.ns, ast.Load())
+                outer = ast.IfExp(test=ast.Compare(left=key, ops=[ast.In()], comparators=[ns]),
+                                  body=ast.Subscript(value=ns, slice=key, ctx=ast.Load()), orelse=node)
+            return ast.copy_location(ast.IfExp(test=has, body=read, orelse=outer), node)
         return node
 
 
@@ -3077,7 +3084,8 @@ class _AssertRewriter(ast.NodeTransformer):
             kept = {n: self._sandbox_code(v) for n, v in swap.values.items()}
         names = [n for n in _walrus_names(node.test) if n not in kept]
         cell = f"__ponder_walrus{self.index}__"
-        self.walrus = _WalrusCell(cell, set(names)) if names else None
+        ns = f"__ponder_class{self.index}__" if self.class_body is not None and names else None
+        self.walrus = _WalrusCell(cell, set(names), ns) if names else None
         try:
             tree = self._expr(node.test, records)
         finally:
@@ -3095,7 +3103,7 @@ class _AssertRewriter(ast.NodeTransformer):
         self.trees.append(tree)
         call = _call("__ponder_check__", ast.Constant(self.index), *records)
         if self.class_body is not None:  # (the assert's walrus names read from its cell, which is the class's)
-            _class_scope(call, self.class_body - set(names) - set(kept) | {cell} if names else self.class_body - set(kept))
+            _class_scope(call, self.class_body - set(names) - set(kept) | {cell, ns} if names else self.class_body - set(kept))
         self.index += 1
         check = ast.copy_location(ast.Expr(call), node)
         # a walrus of the caller's value binds its name after the report, when the operands have run
@@ -3105,11 +3113,17 @@ class _AssertRewriter(ast.NodeTransformer):
             return [check, *after] if after else check
         # the names its walruses bound, bound here after the report (an operand that raised left them unbound)
         made = ast.Assign(targets=[ast.Name(cell, ast.Store())], value=ast.Dict(keys=[], values=[]))
+        if ns is not None:  # the class's namespace, read where its body runs (see _WalrusCell)
+            made = [made, ast.Assign(targets=[ast.Name(ns, ast.Store())], value=ast.Call(func=ast.Subscript(
+                value=ast.Name("__ponder_builtins__", ast.Load()), slice=ast.Constant("locals"), ctx=ast.Load()),
+                args=[], keywords=[]))]
+        else:
+            made = [made]
         binds = [ast.If(test=ast.Compare(left=ast.Constant(n), ops=[ast.In()], comparators=[ast.Name(cell, ast.Load())]),
                         body=[ast.Assign(targets=[ast.Name(n, ast.Store())], value=ast.Subscript(
                             value=ast.Name(cell, ast.Load()), slice=ast.Constant(n), ctx=ast.Load()))], orelse=[])
                  for n in names]
-        return [ast.copy_location(s, node) for s in (made, check, *binds)] + after
+        return [ast.copy_location(s, node) for s in (*made, check, *binds)] + after
 
     def visit_Try(self, node: ast.Try):
         """`try: f(-1); assert False; except ValueError: pass` (or the `assert False` under `else:`): a correct
