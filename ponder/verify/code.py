@@ -474,6 +474,7 @@ def describe(e):
 CHUNK = 25
 MAX_CHUNKS = 4096
 MAX_RANGE = 1 << 20  # the caller's _MAX_RANGE
+BIG_RECORD = 2048  # a record of a report this long (its JSON) is sent once, then referred to (see check)
 chunks = []  # the pieces of the report being built, each ["e", enc1's] or ["s", struct1's]
 pending = []  # (index, kind, fn, value, index of the piece that holds it)
 busy = [False]
@@ -534,7 +535,8 @@ def enc1(v, depth, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__i
         _str=str.__str__, _bhex=bytes.hex, _items=dict.items, _mods=sys.modules, _mro=type.__dict__["__mro__"].__get__,
         _attr=type.__getattribute__, _bahex=bytearray.hex, _keys=type({}.keys()), _pairs=type({}.items()),
         _iters=((list, "l", list.__iter__), (tuple, "t", tuple.__iter__), (set, "S", set.__iter__),
-                (frozenset, "F", frozenset.__iter__))):
+                (frozenset, "F", frozenset.__iter__)), _map=map, _ints={int},
+        _types=lambda v, _set=set, _map=map, _type=type: _set(_map(_type, v))):
     # plain builtins only; exact type checks so subclasses and user objects cannot pose as values
     t = _type(v)
     if v is None:
@@ -564,6 +566,8 @@ def enc1(v, depth, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__i
         return deeper("e", enc1, v)
     if t is list or t is tuple or t is set or t is frozenset:
         tag = {list: "l", tuple: "t", set: "S", frozenset: "F"}[t]
+        if _types(v) == _ints:  # (all exact ints: a big list in a loop of the tests is sent often, see check)
+            return [tag, [["i", h] for h in _map(_hex, v)]]
         return [tag, [enc1(x, depth + 1) for x in v]]
     if t is dict:
         return ["d", [[enc1(k, depth + 1), enc1(x, depth + 1)] for k, x in v.items()]]
@@ -739,8 +743,8 @@ def run_program(spec):
     # values, `assert is_even(2 * i)`) is decided the same, and is not sent again (the report is bounded by the
     # distinct values, not by the iterations; the caller needs only that each assert was reported)
     reported = set()
-    def emit(obj, once=False):
-        data = (dumps(obj) + "\n").encode()
+    def emit(obj, once=False, text=None):
+        data = ((dumps(obj) if text is None else text) + "\n").encode()
         if once:
             if data in reported:
                 return
@@ -856,11 +860,28 @@ def run_program(spec):
             return ["ok", enc(next((n for n, c in exc_types if c is t), None))]
         except BaseException as e:
             return ["err", describe(e)]
+    big = {}  # the text of each big record sent (see check) -> its number, in the order first sent
     def check(i, *records):
         # the pieces of its deep values (see deeper), which go with the report that refers to them (none: no
         # "g", as reports of a loop of many asserts must not grow toward MAX_REPORT_BYTES)
-        emit({"t": i, "v": list(records), "g": chunks[:]} if chunks else {"t": i, "v": list(records)}, True)
-        del chunks[:]
+        if chunks:
+            emit({"t": i, "v": list(records), "g": chunks[:]}, True)
+            del chunks[:]
+            return
+        # a big record sent before (a container the tests ask of in a loop, `b = f(5000)` then `for i in
+        # range(300): assert i in b`, unrolled into asserts of their own) goes as ["same", its number], the
+        # first one sent marked in "k": sent whole every time, the report overflowed for a right program
+        parts, keep = [dumps(r) for r in records], []
+        for j, text in enumerate(parts):
+            if _len(text) >= BIG_RECORD:
+                k = big.get(text)
+                if k is None:
+                    big[text] = _len(big)
+                    keep.append(j)
+                else:
+                    parts[j] = '["same", ' + _str(k) + ']'
+        emit(None, True, '{"t": ' + _str(i) + ', "v": [' + ", ".join(parts) + "]"
+             + (', "k": ' + dumps(keep) if keep else "") + "}")
     # the builtins the caller applies to an operand, applied here to an object of the program's (see
     # _AssertRewriter._apply_there)
     keep = []  # the objects compared by identity, kept alive so that no other takes their id
@@ -6281,13 +6302,14 @@ def _judge_asserts(plan: dict, run: dict, code: str, memory_mb: int = MEMORY_MB)
     evaluator = _Evaluator()  # one work budget for the whole run
     entered = plan.get("entered", {})
     required: set[int] = set()  # asserts of the handler an exception entered, of several (see _entered_handler)
+    kept: list = []  # the big records the sandbox sent once (its check's "k"), with their sizes
     for r in records:
         i = r.get("t")
         if type(i) is not int or not 0 <= i < n or not isinstance(r.get("v"), list):
             continue
         seen[i] += 1
         try:
-            values = _with_pieces(r["v"], r.get("g"))
+            values = _with_pieces(_kept_records(r, kept, evaluator), r.get("g"))
             passed = evaluator.judge(plan["trees"][i], values)
             ok[i] = ok[i] and passed
             if passed and i in entered:
@@ -6323,6 +6345,23 @@ def _judge_asserts(plan: dict, run: dict, code: str, memory_mb: int = MEMORY_MB)
             return Verdict(False, code, f"error in {calls[bad[0]]}")
         return Verdict(False, code, f"error in test statement {bad[0] + 1}" if bad else "error in test code")
     return Verdict(True, code, f"passed {len(units)}/{len(units)}")
+
+
+def _kept_records(report: dict, kept: list, evaluator: _Evaluator) -> list:
+    """A report's records with each ["same", k] the big record k the sandbox sent before (see its check), charged its
+    size to the run's work (a line of a few bytes stands for it); the records its "k" marks kept as the next ones."""
+    values, keep = list(report["v"]), report.get("k")
+    keep = set(keep) if isinstance(keep, list) and all(type(j) is int for j in keep) else ()
+    for j, rec in enumerate(values):
+        if isinstance(rec, list) and len(rec) == 2 and rec[0] == "same":
+            k = rec[1]
+            if type(k) is not int or not 0 <= k < len(kept):
+                raise _TestFailed("missing value")
+            evaluator.spend(kept[k][1])
+            values[j] = rec = kept[k][0]
+        if j in keep:
+            kept.append((rec, _deep_len(rec, _MAX_WORK) + 1))
+    return values
 
 
 def _entered_handler(handlers: list, report: list) -> range:
