@@ -65,7 +65,9 @@ For that the harness sends back the program's normalised output (lines of tokens
 caller compares at most `MAX_TOKENS` tokens, a number of at most `MAX_NUMBER_CHARS` characters (longer output,
 or a longer token, passes only exactly). Assert tests are rewritten with `ast` in
 the caller: each ``assert`` becomes ``__ponder_check__(i, <records>)`` where only the non-literal operands travel to
-the sandbox; literal expected values (``assert f(2) == 4`` → the ``4``) stay in the caller. The child serialises
+the sandbox; literal expected values (``assert f(2) == 4`` → the ``4``, and a walrus of one, ``(want := 4)``, bound
+in the sandbox only after the report) stay in the caller; a record of 2 KiB or more sent before (a container a loop
+of the tests asks of) goes as a reference to it, charged its size here. The child serialises
 each operand as plain builtin data (a subclass such as ``Counter`` or ``IntEnum`` as the plain value its base type
 holds, read through the base type's methods; an object with an always-true ``__eq__`` is not serialisable and
 fails, an ``int`` subclass with one is its int value; a NumPy scalar or array is its ``tolist()``, so the sandbox is
