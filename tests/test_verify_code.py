@@ -956,15 +956,16 @@ def test_membership_in_a_big_builtin_container_in_a_loop_stays_within_the_report
 
 
 def test_a_big_container_asked_of_in_a_loop_of_the_tests_is_sent_once():
-    # `b = big(5000)` then `for i in range(300): assert i in b`: the loop is unrolled here, each `assert 7 in b` keeping
-    # its 7, so b went whole in every report: 300 of them overflowed it ('output limit exceeded') for a right program;
+    # `b = big(250)` then `for i in range(250): assert i in b`: the loop is unrolled here, each `assert 7 in b` keeping
+    # its 7, so b went whole in every report: 250 of them overflowed it ('output limit exceeded') for a right program;
     # a big record sent before goes as a reference to it now (a reference to nothing sent fails)
-    t = "b = big(5000)\nfor i in range(300):\n    assert i in b\n"
+    t = "b = big(250)\nfor i in range(250):\n    assert i in b\n"
+    good = "def big(n):\n    return list(range(n)) + [k << 400 for k in range(1, 1001)]\n"  # ~110 KiB a report
     forge = ("import os\ndef big(n):\n    os.write(3, b'{\"t\": 0, \"v\": [[\"same\", 0]]}\\n{\"done\": true}\\n')\n"
              "    os._exit(0)\n")
-    vs = _verdicts([(blk("def big(n):\n    return list(range(n))"), t), (blk("def big(n):\n    return list(range(n))[1:]"), t),
+    vs = _verdicts([(blk(good), t), (blk(good.replace("range(n))", "range(n))[1:]")), t),
                     (blk(forge), "assert 5 in big(1)")])
-    assert [v.reason for v in vs] == ["passed 300/300", "failed test 1", "failed test 1"], vs
+    assert [v.reason for v in vs] == ["passed 250/250", "failed test 1", "failed test 1"], vs
 
 
 def test_a_membership_answer_written_by_the_program_needs_a_left_operand_of_the_sandbox():
