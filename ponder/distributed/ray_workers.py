@@ -248,10 +248,43 @@ def _stop(procs: set) -> None:
 
 
 @contextlib.contextmanager
+def _ray_messages_to_stderr():
+    """Ray's driver prints the cluster's error messages ("(raylet) A worker died or was killed while executing a
+    task...", from a background thread, as a dead actor is replaced and the command goes on) on sys.stdout: the one
+    JSON object `--json` prints there (grpo, eval, verify --ray) was preceded by them, so a script's json.load of the
+    output failed although the run succeeded. Meanwhile they go to stderr, with Ray's other diagnostics. (Ray's
+    private printer, looked up by that thread at each message; left as it is where this Ray has none.)"""
+    try:
+        from ray._private import worker as rw
+
+        printer = rw.print_to_stdstream
+    except (ImportError, AttributeError):
+        yield
+        return
+
+    def to_stderr(data, *args, **kw):
+        return printer({**data, "is_err": True}, *args, **kw) if isinstance(data, dict) else printer(data, *args, **kw)
+
+    rw.print_to_stdstream = to_stderr
+    try:
+        yield
+    finally:
+        if rw.print_to_stdstream is to_stderr:  # (not if something else replaced it meanwhile)
+            rw.print_to_stdstream = printer
+
+
+@contextlib.contextmanager
 def ray_session(address: str | None = None, *, num_cpus: int | None = None, timeout_s: float = 5.0):
     """Connect to `address` ("HOST:PORT", "ray://HOST:PORT", "auto") or start a local Ray instance (None, "local"), and
     disconnect (local: shut it down) on exit. Inside an existing session (ray.is_initialized()) it is a
-    no-op, so callers compose."""
+    no-op, so callers compose. Meanwhile Ray's messages on the cluster (a worker that died...) go to stderr, not
+    stdout, which holds a command's --json output."""
+    with _ray_messages_to_stderr(), _ray_session(address, num_cpus=num_cpus, timeout_s=timeout_s) as ray:
+        yield ray
+
+
+@contextlib.contextmanager
+def _ray_session(address: str | None, *, num_cpus: int | None, timeout_s: float):
     ray = _ray()
     if num_cpus is not None:
         check_num_cpus(num_cpus)
