@@ -2491,6 +2491,27 @@ def test_a_rank_error_file_cut_short_by_the_stop_does_not_hide_the_first_failure
     assert ddp._first_failure(RuntimeError("x"), [], tmp_path) is None  # the caller re-raises the original
 
 
+def test_a_rank_stuck_until_its_peer_timed_out_is_not_said_to_have_been_killed(tmp_path, monkeypatch):
+    """A rank stuck outside the collectives (SIGSTOP here, by hand: a deadlock, a hung file system) made its peer
+    time out after PONDER_DIST_TIMEOUT_S; torch's join then stops the stuck rank with SIGKILL, and the run said only
+    "data-parallel rank 1 (pid N) was killed by SIGKILL", a signal nobody sent (as of the OOM killer). A rank killed
+    before its peer's error (the peer's wait then fails at once, not by the timeout) is still named so."""
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("PONDER_DIST_TIMEOUT_S", "10")
+    gloo = "RuntimeError: [unbound_buffer.cc:129] Timed out waiting 10000ms for send operation to complete"
+    (tmp_path / "rank0.error").write_text(json.dumps({"rank": 0, "message": gloo + ddp._timeout_hint(gloo, 0),
+                                                      "at": 1.0}))
+    procs = [SimpleNamespace(pid=10, exitcode=1), SimpleNamespace(pid=11, exitcode=-signal.SIGKILL)]
+    said = ddp._first_failure(RuntimeError("x"), procs, tmp_path, lambda: "; resume")
+    assert said.startswith("data-parallel rank 0: RuntimeError: ") and "Timed out waiting 10000ms" in said, said
+    assert said.endswith("stuck, never joining it: rank 1 (pid 11), stopped with SIGKILL; resume"), said
+    (tmp_path / "rank0.error").write_text(json.dumps({"rank": 0, "message": "RuntimeError: Connection closed by peer",
+                                                      "at": 1.0}))
+    assert ddp._first_failure(RuntimeError("x"), procs, tmp_path, lambda: "; resume") == (
+        "data-parallel rank 1 (pid 11) was killed by SIGKILL; the other ranks were stopped; resume")
+
+
 def test_ddp_spawn_from_a_script_without_a_main_guard_says_so(tmp_path):
     """Each spawned rank imports the caller's script first: one calling ddp.spawn at its top level had every rank
     fail in multiprocessing's bootstrap check, and the run said 'rank 0 (pid N) exited with code 1; ... continue

@@ -306,12 +306,15 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+_TIMED_OUT = "the other ranks did not join a collective within"  # (how _timeout_hint says a collective timed out)
+
+
 def _timeout_hint(text: str, rank: int) -> str:
     """'; ...' naming PONDER_DIST_TIMEOUT_S, for a collective's timeout: gloo's "Timed out waiting 1800000ms for recv
     operation to complete", NCCL's watchdog's "collective operation timeout", named neither the setting nor why."""
     if not re.search(r"Timed out waiting \d+ms|collective operation timeout", text):
         return ""
-    head = f"; the other ranks did not join a collective within {TIMEOUT_ENV}={timeout_from_env():g} s: "
+    head = f"; {_TIMED_OUT} {TIMEOUT_ENV}={timeout_from_env():g} s: "
     if rank == 0:  # rank 0 was the one waiting, so not evaluating: it was told to raise it for its own evaluation
         return head + f"another rank is slower, stuck or gone (see its error); if it is only slower, raise {TIMEOUT_ENV}"
     return head + f"if rank 0's held-out evaluation (--eval-n) or checkpoint takes longer, raise {TIMEOUT_ENV}"
@@ -434,13 +437,27 @@ def _first_failure(e: Exception, procs, outdir: Path, died_hint: Callable[[], st
     is left to resume; default DIED_HINT)."""
     import torch.multiprocessing as mp
 
+    errors = []
+    for f in outdir.glob("rank*.error"):  # (one cut short by the stop would hide the first failure behind a
+        with contextlib.suppress(ValueError, OSError):  # JSONDecodeError)
+            x = json.loads(f.read_text())
+            if isinstance(x, dict) and {"rank", "message", "at"} <= x.keys():
+                errors.append(x)
+    # A rank that timed out in a collective waited the whole timeout for a peer that was alive (a peer that died
+    # closes its connections: the wait fails at once) but stuck. join stops the stuck peer with SIGKILL (it cannot
+    # handle SIGTERM): the run was said to have died of "rank 1 was killed by SIGKILL", which no one had sent.
+    stuck = []
     died = None
     if isinstance(e, mp.ProcessExitedException) and not (outdir / f"rank{e.error_index}.error").exists():
         died = (e.error_index, e.error_pid, e.exit_code)
     else:
+        timed_out = any(_TIMED_OUT in str(x["message"]) for x in errors)
         for r, p in enumerate(procs):  # (SIGTERM is how join stops the ranks still running)
             if p.exitcode is not None and p.exitcode < 0 and p.exitcode != -signal.SIGTERM \
                     and not (outdir / f"rank{r}.error").exists():
+                if timed_out and p.exitcode == -signal.SIGKILL:
+                    stuck.append(f"rank {r} (pid {p.pid})")
+                    continue
                 died = (r, p.pid, p.exitcode)
                 break
     if died is not None:
@@ -456,17 +473,14 @@ def _first_failure(e: Exception, procs, outdir: Path, died_hint: Callable[[], st
                     "`if __name__ == \"__main__\":`, as each rank imports the script first")
         return f"data-parallel rank {r} (pid {pid}) {how}; the other ranks were stopped" + (
             died_hint() if died_hint is not None else DIED_HINT)
-    errors = []
-    for f in outdir.glob("rank*.error"):  # (one cut short by the stop would hide the first failure behind a
-        with contextlib.suppress(ValueError, OSError):  # JSONDecodeError)
-            x = json.loads(f.read_text())
-            if isinstance(x, dict) and {"rank", "message", "at"} <= x.keys():
-                errors.append(x)
     if not errors:
         return None
     first = min(errors, key=lambda x: x["at"])
     if first.get("interrupted"):
         raise RankInterrupted(f"data-parallel rank {first['rank']} was interrupted; the other ranks were stopped")
+    if stuck:
+        return (f"data-parallel rank {first['rank']}: {first['message']}; stuck, never joining it: "
+                f"{', '.join(stuck)}, stopped with SIGKILL" + (died_hint() if died_hint is not None else DIED_HINT))
     return f"data-parallel rank {first['rank']}: {first['message']}"
 
 
