@@ -1555,6 +1555,10 @@ class _Parser(argparse.ArgumentParser):
             if unknown:
                 message += (f" ({unknown[0]} is not an option of {self.prog}; an argument that starts with - goes "
                             "after --)")
+            # `cat q.txt | ponder generate`: the prompt piped in was not read, and "missing prompt" said not why
+            elif message == "missing prompt" and self.prog == "ponder generate":
+                message += (" (prompts are arguments; standard input is not read: ponder generate "
+                            "\"$(cat FILE)\" sends a file's text)")
             # `ponder sft --resume DIR` (grpo's form: its --resume takes the run directory) said only "missing --out"
             elif "--out" in message and "--resume" in _Parser.argv and (
                     k := _Parser.argv.index("--resume") + 1) < len(_Parser.argv) and not _Parser.argv[k].startswith("-"):

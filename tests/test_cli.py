@@ -2512,7 +2512,19 @@ def test_a_prompt_read_as_an_unknown_option_is_named_not_only_missing(capsys):
     assert err.count("\n") == 1 and "missing prompt (-x is not an option of ponder generate" in err, err
     assert "goes after --" in err
     assert main(["generate", "--max-new-tokens", "3", "-n2"]) == 2
-    assert "missing prompt (see" in capsys.readouterr().err
+    assert "missing prompt (prompts are arguments" in capsys.readouterr().err
+
+
+def test_generate_without_a_prompt_says_standard_input_is_not_read(capsys):
+    """`cat q.txt | ponder generate`: the piped prompt was not read and the error said only "missing prompt"; it
+    says that prompts are arguments, and how to send a file's text. Other commands' missing arguments are as
+    they were."""
+    assert main(["generate", "--max-new-tokens", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing prompt (prompts are arguments; standard input is not read" in err, err
+    assert '"$(cat FILE)"' in err
+    assert main(["verify"]) == 2
+    assert "standard input" not in capsys.readouterr().err
 
 
 def test_chat_outgrowing_the_context_caps_or_skips_a_turn_and_goes_on(monkeypatch, capsys):
