@@ -4027,3 +4027,16 @@ def test_grpo_prompts_per_step_help_does_not_call_a_rollout_batch_one_optimizer_
     16 minibatches, gspo's 4) takes several optimizer steps on each rollout batch of that many prompts."""
     text = _help(capsys, "grpo").split("--prompts-per-step PROMPTS_PER_STEP ", 1)[1].split(" --group-size GROUP", 1)[0]
     assert "per optimizer step" not in text and "rollout batch" in text and "minibatches" in text
+
+
+def test_json_on_an_error_prints_nothing_on_stdout(tmp_path, capsys):
+    """README: under --json a command that fails prints nothing on stdout (its one line on stderr) and exits 2, so a
+    script reading stdout as JSON checks the exit status first: a usage error, a missing file, a bad row."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "a"}\n')
+    for argv in (["info", str(tmp_path / "nosuch"), "--json"], ["data", "export", "arith", "-n", "0", "-o", "-", "--json"],
+                 ["verify", "math", str(bad), "--json"], ["sft", "--data", str(bad), "--out", str(tmp_path / "o"), "--json"]):
+        assert main(argv) == 2, argv
+        std = capsys.readouterr()
+        assert std.out == "" and std.err.count("\n") == 1 and "error: " in std.err, (argv, std)
+    assert not (tmp_path / "o").exists()
