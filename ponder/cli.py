@@ -2065,7 +2065,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "summary.json, scaling.json, scaling.csv, scaling_tokens.png, scaling_latency.png and "
                          "the samples drawn, kept as it goes: samples_parallel.jsonl (the draw the parallel methods "
                          "share), samples_budget_forcing.jsonl, samples_effort.jsonl); a "
-                         "re-run of the same kind replaces them, anything else's config.json there is refused")
+                         "re-run of the same kind replaces them, anything else's config.json there, or a probe's results, is refused")
     ev.add_argument("--json", action="store_true", help="print the summary as JSON")
     ev.add_argument("--resume", action="store_true",
                     help="continue the evaluation (or --sweep) interrupted in --out, given again with the same "

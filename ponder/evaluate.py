@@ -184,6 +184,14 @@ def _check_items(items, reward="math") -> list[dict]:
     return items
 
 
+def _probe_result(d: Path) -> str | None:
+    """The name of a probe's result file in ``d`` that a probe wrote (contamination.json, diversity.json), else
+    None."""
+    from ponder.probes import PROBE_FILES, _probe_wrote
+
+    return next((files[0] for probe, files in PROBE_FILES.items() if _probe_wrote(d / files[0], probe)), None)
+
+
 def check_out_dir(out_dir, kind: str) -> Path | None:
     """The directory an evaluation (``kind`` "eval") or a sweep ("sweep") writes its config.json and
     summary.json into, checked before any work: refused when it is a file or when its config.json belongs to
@@ -225,6 +233,10 @@ def check_out_dir(out_dir, kind: str) -> Path | None:
         # (a demo's directory holds a summary.json and no config.json: it was replaced, the demo's figures lost)
         raise PonderError(f"--out {d}: holds a summary.json that no {kind} wrote (no config.json beside it: a "
                           f"demo's?), which this {kind} would replace; choose another --out")
+    elif probe := _probe_result(d):  # (the probe refuses an eval's directory; an eval took a probe's: its
+        # config.json then headed `ponder report`'s page of the probe results, as their configuration)
+        raise PonderError(f"--out {d}: holds probe results ({probe}), beside which this {kind}'s config.json would "
+                          "be read as theirs (`ponder report` shows it as their configuration); choose another --out")
     elif not (d / PROGRESS).exists():  # (an evaluation killed between its samples.jsonl and config.json has one)
         # a file of the user's own under a name this writes, with no config.json of a result beside it: replaced
         # silently (`--data DIR/samples.jsonl --out DIR` wrote the evaluation's samples over its own dataset)

@@ -4040,3 +4040,17 @@ def test_json_on_an_error_prints_nothing_on_stdout(tmp_path, capsys):
         std = capsys.readouterr()
         assert std.out == "" and std.err.count("\n") == 1 and "error: " in std.err, (argv, std)
     assert not (tmp_path / "o").exists()
+
+
+def test_eval_refuses_an_out_holding_probe_results(tmp_path, capsys):
+    """The probes refuse an evaluation's --out; `ponder eval --out DIR` into a directory of probe results took it,
+    and `ponder report DIR` then showed the eval's config.json as the probe results' configuration. Refused before
+    anything is written, --sweep too; the probe's files stay as they were."""
+    d = tmp_path / "probes"
+    d.mkdir()
+    (d / "diversity.json").write_text(json.dumps({"intra": {}, "inter": {}}))
+    for extra in ([], ["--sweep"]):
+        assert main(["eval", "--task", "arith", "--limit", "2", "--max-new-tokens", "2", "--out", str(d), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "holds probe results (diversity.json)" in err, err
+        assert sorted(p.name for p in d.iterdir()) == ["diversity.json"]
