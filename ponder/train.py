@@ -604,6 +604,13 @@ def fresh_run_dir(run: Path, model_path=None, kind: str | None = None) -> None:
     if (run / "summary.json").exists() and not (run / "config.json").exists():  # (a demo's: no run or eval has one)
         raise PonderError(f"--out {run}: holds a summary.json with no config.json beside it (a demo's results), "
                           "whose training.png the run would overwrite; choose another --out")
+    from .evaluate import _probe_result
+
+    probe = _probe_result(run)
+    if probe is not None:  # (the probes refuse a run's directory; a run took a probe's: `ponder report` then showed
+        # the run's config.json as the probe results' configuration)
+        raise PonderError(f"--out {run}: holds probe results ({probe}), beside which the run's config.json would be "
+                          "read as theirs (`ponder report` shows it as their configuration); choose another --out")
     if (run / "metrics.jsonl").exists() or (run / "config.json").exists():
         try:
             held = json.loads((run / "config.json").read_text(encoding="utf-8")).get("kind")

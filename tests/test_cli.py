@@ -4054,3 +4054,18 @@ def test_eval_refuses_an_out_holding_probe_results(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "holds probe results (diversity.json)" in err, err
         assert sorted(p.name for p in d.iterdir()) == ["diversity.json"]
+
+
+def test_a_training_run_refuses_an_out_holding_probe_results(tmp_path, capsys):
+    """As eval: `ponder sft --out DIR` (grpo's too) took a directory of probe results, whose report then showed the
+    run's config.json as theirs; refused before the model loads, the directory left as it was."""
+    d = tmp_path / "probes"
+    d.mkdir()
+    (d / "contamination.json").write_text(json.dumps({"contaminated": False, "evidence": {}}))
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"prompt": "a", "response": "b"}\n')
+    for argv in (["sft", "--data", str(data)], ["grpo", "--task", "arith"]):
+        assert main([*argv, "--out", str(d), "--steps", "1"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "holds probe results (contamination.json)" in err, err
+        assert sorted(p.name for p in d.iterdir()) == ["contamination.json"]
