@@ -130,6 +130,32 @@ def test_countdown_keeps_a_closing_remark_that_names_an_operation(remark):
     assert check_countdown("Answer: 25*4 (using 25 and 4; 7 unused)", [25, 4, 7], 100).correct
 
 
+@pytest.mark.parametrize("text", ["</think>\n<answer> {e}", "</think>\n<answer>{e}</answer", "<b>{e}</b> = 100",
+                                  "<p>{e} = 100</p>", "> {e} = 100", "| Step | Expression |\n|---|---|\n| 1 | {e} |",
+                                  "\\begin{{align}}\n{t} &= 100\n\\end{{align}}", "$$\\begin{{aligned}}\n&{t} = 100\n"
+                                  "\\end{{aligned}}$$", "$${t}~=~100$$", "\\textbf{{{t} = 100}}",
+                                  "$\\mathbf{{{t}}} = 100$", "$\\underline{{{t}}} = 100$", "The expression is '{e}'."])
+def test_countdown_last_line_markup_is_no_operation(text):
+    """Markup around a last line's arithmetic was taken for an operation countdown has no sign for (the check for a
+    run continued by one): a reply stopped at "</answer>" (the stop string cut: "<answer>25*4"), an HTML tag, a
+    Markdown quote or table row, LaTeX alignment ("&="), ties ("~") and text styles ("\\textbf{"), quotes: a correct
+    answer was an invalid expression. The markup is read as spaces; an operation inside it still counts."""
+    v = check_countdown("Let me try.\n" + text.format(e="25 * 4", t="25 \\times 4"), [25, 4, 7], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+    v = check_countdown("Let me try.\n" + text.format(e="25 * 4^2", t="25 \\times 4^2"), [25, 4, 7], 100)
+    assert (v.correct, v.reason) == (False, "invalid expression"), v
+
+
+@pytest.mark.parametrize("line", ["So ${25 \\times 4}^2$", "$2^{25 \\times 4}$", "\\textbf{25*4}^2", "25*4~^2",
+                                  "$\\mathbf{25 \\times 4}^{2}$"])
+def test_countdown_run_continued_by_an_operation_past_braces(line):
+    """A power past a brace ("{25 \\times 4}^2", "2^{25 \\times 4}", as LaTeX writes one) was no continuation: the
+    check looked past spaces and math delimiters only, and the run scored as 25*4."""
+    v = check_countdown("Let me try.\n" + line, [25, 4, 7, 2], 100)
+    assert (v.correct, v.reason) == (False, "invalid expression"), v
+    assert check_countdown("Let me try.\n$\\textbf{25 \\times 4} = 100$", [25, 4, 7, 2], 100).correct
+
+
 def test_countdown_marked_equation_must_hold_throughout():
     # the first side reaches the target, but the answer as written claims 100 = 21: a false statement is wrong
     for c in ("\\boxed{25 * 4 = 100 = 7 * 3}", "Answer: 25*4 = 7*3", "<answer>100 = 25 * 4 = 21</answer>"):

@@ -125,11 +125,12 @@ def last_answer_tag(text: str) -> str | None:
 # superscript, a function ("log(", "\\sqrt{"), a number written on ("4e2", "4,7"). Such a run is part of an expression
 # it does not stand for: the run alone was read, and "25*4^2", "25*4%7", "25*4²", "log(25*4)" or "2^25*4" scored as
 # 25*4. (Directly at the run, or past spaces and math delimiters; a Latin letter only directly: "So 25*4" is prose,
-# and so is "所以25×4=100", a language written without spaces.)
-_JUNK_AFTER = re.compile(r"[ \t$`]*(?:\\?[\^%|&<>~@'²³¹⁰⁴-⁹]|\\(?:[bp]?mod|rfloor|rceil|rvert|vert)\b|mod\b)"
+# and so is "所以25×4=100", a language written without spaces. Past braces too: "{25 \\times 4}^2", "2^{25 \\times 4}".
+# A "~" after the run is no operation, "25*4 ~ 100", but one may come between: "25*4~^2".)
+_JUNK_AFTER = re.compile(r"[ \t$`}~]*(?:\\?[\^%|&<>@'²³¹⁰⁴-⁹]|\\(?:[bp]?mod|rfloor|rceil|rvert|vert)\b|mod\b)"
                          r"|[a-z]|!|[,:]\d", re.IGNORECASE)
 _JUNK_BEFORE = re.compile(r"(?:[\^%|&<>~@√∛∜]|\\(?:sqrt|log|ln|lg|exp|sin|cos|tan|lfloor|lceil|lvert|vert|binom|"
-                          r"operatorname)\b[{(]?|\bmod)[ \t$`]*$|[A-Za-z][({]?$")
+                          r"operatorname)\b[{(]?|\bmod)[ \t$`{]*$|[A-Za-z][({]?$")
 
 
 def _expression_in(line: str) -> str | None:
@@ -270,12 +271,37 @@ def _arrows(text: str) -> str:
     return _ARROW.sub(" = ", text) if len(text) <= MAX_LINE_CHARS else text
 
 
+# markup around a line's arithmetic that is no operation, read as spaces: _JUNK_AFTER/_JUNK_BEFORE took its signs
+# for one, and a correct last line became an invalid expression: an HTML/XML tag ("<answer>25*4" of a reply stopped
+# at "</answer>", the stop string cut, or "<b>25*4</b>"), a Markdown quote's ">" and a table row's bars
+# ("| 1 | 25*4 | 100 |"), LaTeX alignment ("25 \\times 4 &= 100"), ties ("4~=~100") and text styles
+# ("\\textbf{25 \\times 4 = 100}"), quotes around the expression ("'25*4'")
+_TAG = re.compile(r"</?[A-Za-z][\w:.-]*(?:[ \t][^<>\n]*)?/?>|</[A-Za-z][\w:.-]*[ \t]*$")
+_QUOTE_MARKS = re.compile(r"^[ \t]*(?:>[ \t]*)+")
+_ALIGN = re.compile(r"^[ \t]*&|(?<!&)&(?=[ \t]*=)|(?<==)([ \t]*)&(?!&)")
+_STYLE = re.compile(r"\\(?:text(?:bf|it|rm|sf|tt)?|math(?:bf|rm|it|sf|tt)|emph|underline|boldsymbol|bm|displaystyle|"
+                    r"textstyle)(?![A-Za-z])")
+_QUOTED = re.compile(r"(?<![\w'])'([^'\n]+)'(?![\w'])")
+
+
+def _markup(line: str) -> str:
+    line = _QUOTE_MARKS.sub("", _TAG.sub(" ", line) if "<" in line else line, count=1)
+    if "&" in line:
+        line = _ALIGN.sub(" ", line)
+    if "\\" in line or "$" in line:
+        line = _STYLE.sub(" ", line).replace("~", " ")
+    if "'" in line:
+        line = _QUOTED.sub(r" \1 ", line)
+    row = line.strip()  # (a Markdown table row: "|" first and last, a cell between)
+    return line.replace("|", " ; ") if row[:1] == row[-1:] == "|" and row.count("|") >= 3 else line
+
+
 def _line_expression(line: str) -> tuple[str, list[str]] | None:
     """A line's expression, read as a marked answer is: the first side that is an expression ("100 = 25*4" too), and
     the line's equation must hold ("So 25*4 = 101" claims a false one). A line over MAX_LINE_CHARS has none."""
     if len(line) > MAX_LINE_CHARS:
         return None
-    line = _arrows(line)
+    line = _markup(_arrows(line))
     # a fraction is one division here too: "So $\\frac{25 \\times 8}{2} = 100$." read its numerator alone, 25*8
     line = _fractions(line) if "frac" in line and len(line) <= MAX_EXPR_CHARS else line
     # LaTeX's signs are operators here too: "$25 \\times 4 = 100$" had no arithmetic run with an operator, and a
