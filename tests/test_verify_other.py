@@ -156,6 +156,17 @@ def test_countdown_run_continued_by_an_operation_past_braces(line):
     assert check_countdown("Let me try.\n$\\textbf{25 \\times 4} = 100$", [25, 4, 7, 2], 100).correct
 
 
+@pytest.mark.parametrize("remark", ["(no remainder)", "(no negative numbers)", "(without rounding)",
+                                    "(a nice round number)", "(not using any negative numbers)"])
+def test_countdown_drops_a_remark_that_an_operation_is_not_done(remark):
+    """A closing remark that an operation is not done ("(no remainder)", "(no negative numbers)") or with "round" as
+    an adjective was kept as one naming an operation: a correct answer became an invalid expression."""
+    v = check_countdown("Answer: 25*4 " + remark, [25, 4, 7], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+    for kept in ("(rounded)", "(negative)", "(round it down)", "(then take the remainder)"):
+        assert check_countdown("Answer: 25*4 " + kept, [25, 4, 7], 100).reason == "invalid expression", kept
+
+
 def test_countdown_marked_equation_must_hold_throughout():
     # the first side reaches the target, but the answer as written claims 100 = 21: a false statement is wrong
     for c in ("\\boxed{25 * 4 = 100 = 7 * 3}", "Answer: 25*4 = 7*3", "<answer>100 = 25 * 4 = 21</answer>"):

@@ -212,7 +212,13 @@ _NOT_PROSE = re.compile(r"[+*/×÷·⋅∗−=\\]|\d\s*[-–]|[-–]\s*\d|\b(?:o
                         r"add|added|subtract|subtracted|squared|cubed|power|root|twice|double|half|else|alternatively|"
                         r"instead|mod|modulo|modulus|remainder|log|logarithm|ln|sqrt|factorial|exponent|exponentiated|"
                         r"raised|percent|negated?|negative|opposite|reciprocal|inverse|inverted|floor|ceil|ceiling|"
-                        r"round|rounded|absolute|abs)\b", re.IGNORECASE)
+                        r"round(?=[ \t]+(?:up|down|off|to|it)\b)|rounded|rounding|absolute|abs)\b", re.IGNORECASE)
+# such an operation said not to be done is prose: "(no remainder)", "(no negative numbers)", "(without rounding)"
+_NEGATED = re.compile(r"\b(?:no|not|without|never|nor|avoid(?:s|ed|ing)?)[ \t]+(?:(?:any|a|an|the|need(?:ed|s)?|to|for|"
+                      r"more|use|using|take|taking|do|doing)[ \t]+){0,3}(?:mod|modulo|modulus|remainders?|log|"
+                      r"logarithms?|ln|sqrt|factorials?|exponents?|exponentiation|raised|percent(?:ages?)?|negated|negatives?|negation|opposite|"
+                      r"reciprocals?|inverses?|inverted|floor|ceil|ceiling|round(?:ed|ing)?|absolute|abs)\b",
+                      re.IGNORECASE)
 # a remark that a given number is left out ("(7 unused)", "(the 7 is not needed)"): its number is in no answer
 _UNUSED = re.compile(r"\b(?:unused|not used|not needed|left over|leftover|left out|not using|without|no need)\b",
                      re.IGNORECASE)
@@ -225,7 +231,7 @@ def _drop_remark(text: str) -> str:
     stays invalid; one that says its numbers are unused ("(7 unused)") goes."""
     m = _REMARK.search(text) if len(text) <= MAX_EXPR_CHARS else None
     remark = m and (m.group(1) if m.group(1) is not None else m.group(2))
-    if not m or not re.search(r"[^\W\d_]", remark) or _NOT_PROSE.search(remark):
+    if not m or not re.search(r"[^\W\d_]", remark) or _NOT_PROSE.search(_NEGATED.sub(" ", remark)):
         return text
     head = text[:m.start()].rstrip()
     known = set(re.findall(r"\d+", head))
