@@ -13,6 +13,7 @@ from ponder.verify.fmt import prompt_opens_think
 from ponder.verify.registry import (
     VERIFIERS,
     RewardResult,
+    check_math_gold,
     get_reward,
     parallel_map,
     score_many,
@@ -818,3 +819,17 @@ def test_a_scoring_error_stays_one_line_for_an_item_id_with_a_line_break():
     with pytest.raises(PonderError) as e:
         score_here(lambda c, it: it["gold"], ["a"], [{"id": "q1\nq2"}])
     assert str(e.value) == "scoring input 1 of 1 (item q1\\nq2): KeyError: 'gold'"
+
+
+@pytest.mark.parametrize("gold", ["does not exist", "The limit does not exist", "no real solutions",
+                                  "there is no solution", "not enough information", "cannot be determined",
+                                  "Work it out.\n#### does not exist"])
+def test_a_gold_in_words_the_math_verifier_cannot_read_is_no_placeholder(gold):
+    """check_math_gold refused every gold the math verifier reads no answer from, real ones too: a benchmark with a
+    "does not exist" or "no real solutions" answer (the verifier reads none from those words) was refused whole by
+    eval, grpo and distill, where it had run with that problem's samples scored "bad gold". Only a gold naming
+    nothing (no letter or digit) or boxing nothing is a placeholder."""
+    check_math_gold({"answer": gold})
+    for placeholder in ("####", "?", "-", "...", "\\boxed{}", "work\n\\boxed{}", "$\\,$", "\\boxed{\\text{}}"):
+        with pytest.raises(PonderError, match="in which the math verifier finds no answer"):
+            check_math_gold({"answer": placeholder})

@@ -80,17 +80,27 @@ def check_math_gold(item) -> None:
     accuracy deflated without a word; in grpo and distill every sample scored 0 (no gradient from its group, a held-out
 accuracy deflated). Refused before anything is drawn (eval, grpo, distill), as an empty gold is; `ponder verify`
 keeps its per-row "bad gold" verdicts."""
+    from .countdown import last_boxed
     from .math import _extract_gold, final_mark
 
     key, gold = _math_gold(item)
     if isinstance(gold, str) and len(gold) <= 2_000:  # (check_math reads a longer gold another way)
         try:
-            ref, why = _extract_gold(final_mark(gold))
+            ref, why = _extract_gold(text := final_mark(gold))
         except Exception:  # (check_math's own guard: a verifier bug costs the samples a "bad gold" would, no more)
             return
-        if ref is None and why == "no answer":
+        # a placeholder names nothing (no letter or digit but a LaTeX command's), or boxes nothing: a gold in words
+        # the verifier reads no answer from ("does not exist", "no real solutions", "cannot be determined") is a real
+        # one, and refusing it refused the whole benchmark or run; its samples keep their "bad gold" verdicts
+        box = last_boxed(text)
+        if ref is None and why == "no answer" and (_names_nothing(text) or box is not None and _names_nothing(box)):
             raise PonderError(f"field {key!r} is {gold!r:.60}, in which the math verifier finds no answer: every "
                               "completion would be scored wrong; give the gold answer, or leave the row out")
+
+
+def _names_nothing(text: str) -> bool:
+    """No letter or digit outside LaTeX's command names: "####", "?", "-", "...", "$\\,$", "\\boxed{}"."""
+    return re.search(r"[^\W_]", re.sub(r"\\[A-Za-z]+", "", text)) is None
 
 
 def check_item(kind: str, item) -> None:
