@@ -380,6 +380,18 @@ def test_countdown_item_can_ask_for_every_number_used(tmp_path):
     assert verify_file("countdown", str(src), str(tmp_path / "o.jsonl"), progress=False)["correct"] == 0
 
 
+def test_countdown_item_from_a_pandas_row_can_ask_for_every_number_used():
+    """An item built from a pandas row holds NumPy's bool (np.True_), as it holds np.int64 numbers (taken): its
+    use_all was refused as "must be true or false, got bool np.True_"."""
+    np = pytest.importorskip("numpy")
+    reward, item = get_reward("countdown"), {"numbers": [np.int64(3), np.int64(4), np.int64(5)], "target": np.int64(12)}
+    v = reward("\\boxed{3 * 4}", {**item, "use_all": np.True_})
+    assert not v.correct and v.parts["countdown"]["reason"] == "not all numbers used"
+    assert reward("\\boxed{3 * 4}", {**item, "use_all": np.False_}).correct
+    with pytest.raises(PonderError, match="field 'use_all' must be true or false, got int64"):
+        reward("\\boxed{3 * 4}", {**item, "use_all": np.int64(1)})
+
+
 def test_verify_file_other_kinds(tmp_path):
     src = tmp_path / "c.jsonl"
     write_jsonl(src, [{"completion": "\\boxed{3 * 4}", "numbers": [3, 4], "target": 12},

@@ -67,6 +67,10 @@ def _is_number(x, kind) -> bool:
     return isinstance(x, kind) and not isinstance(x, bool)
 
 
+def _is_bool(x) -> bool:
+    return isinstance(x, bool) or (type(x).__module__ == "numpy" and type(x).__name__ in ("bool", "bool_"))  # (np.bool_)
+
+
 def _math_gold(item) -> tuple[str, object]:
     for key in ("answer", "gold"):
         if key in item and item[key] is not None:
@@ -131,7 +135,8 @@ def check_item(kind: str, item) -> None:
         if not _is_number(target, numbers.Integral):
             raise PonderError(f"field 'target' must be an integer, got {_show(target)}")
         use_all = item.get("use_all")
-        if use_all is not None and not isinstance(use_all, bool):  # ("false" is truthy; 1 is no answer to "all?")
+        # ("false" is truthy; 1 is no answer to "all?"; NumPy's bool is one: an item from a pandas row holds np.True_)
+        if use_all is not None and not _is_bool(use_all):
             raise PonderError(f"field 'use_all' must be true or false, got {_show(use_all)}")
     elif kind == "code":
         timeout = item.get("timeout")
@@ -232,7 +237,7 @@ def _countdown(completion, item, judge=None, *, think_open=False) -> Verdict:
     # (use_all: a task that wants every number used; check_countdown had it, but no item could ask for it, and an
     # answer using a subset scored where the task's own rule refuses it)
     return check_countdown(_opened(completion, think_open), [int(x) for x in numbers], int(target),
-                           use_all=item.get("use_all") is True)
+                           use_all=bool(item.get("use_all")))
 
 
 def _format(completion, item, judge=None, *, think_open=False) -> Verdict:
