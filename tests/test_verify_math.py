@@ -6024,3 +6024,14 @@ def test_a_concluded_prose_value_then_the_writers_earlier_value_is_the_answer(co
     for kept, gold in (("Thus we have 6 apples. Previously, I had 7 apples.", "7"), ("So we get 6. Initially there were 7.", "7"),
                        ("So we get 6. Previously, I had 7. Now I get 8.", "8")):
         assert check_math(kept, gold).correct, kept
+
+
+@pytest.mark.parametrize("gold", ["does not exist", "no real solutions", "there is no solution", "cannot be determined",
+                                  "not enough information", "all real numbers", "Does not exist."])
+def test_a_gold_of_a_few_words_is_what_it_says(gold):
+    """A gold of three or more words read as prose (a worked solution) whose last number is its answer; with no number
+    in it every completion scored "bad gold", the right "\\boxed{\\text{does not exist}}" included."""
+    text = gold.rstrip(".")
+    assert check_math(f"So \\boxed{{\\text{{{text}}}}}.", gold).correct
+    assert check_math("So \\boxed{5}.", gold).reason == "wrong"
+    assert check_math("So \\boxed{\\text{it exists}}.", gold).reason == "wrong"

@@ -2891,7 +2891,17 @@ def final_mark(gold: str) -> str:
 @lru_cache(maxsize=4096)
 def _extract_gold(gold: str) -> tuple[str | None, str]:
     # golds repeat across samples of the same problem
-    return _extract(gold, lenient=True)
+    ref, why = _extract(gold, lenient=True)
+    if ref is None and why == "no answer" and _TEXT_GOLD_RE.fullmatch(t := gold.strip()):
+        # a short gold in words ("does not exist", "no real solutions", "cannot be determined"): three or more words
+        # read as prose (a worked solution), whose last number is its answer, and with none there every completion
+        # scored "bad gold", "\boxed{\text{does not exist}}" included; a gold is what it says
+        return t.rstrip(".").strip(), "ok"
+    return ref, why
+
+
+# a gold of a few words and nothing else: letters, spaces, hyphens and apostrophes, one line, up to 8 words
+_TEXT_GOLD_RE = re.compile(r"[A-Za-z]+(?:[ '\-][A-Za-z]+){0,7}\.?")
 
 
 # "the answer is correct": words that follow "answer is" without being an answer
