@@ -677,6 +677,13 @@ def check_resumable(run: Path, kind: str, device: str | None = None, recover: bo
     saved = read_run_config(run)
     if saved.get("kind") != kind:
         raise PonderError(f"{run}: holds {kind_phrase(saved)}, not {_article(kind)} {kind!r} run")
+    demo = run.resolve().parent  # a finished demo's RL run (DEMO/grpo beside its summary.json, no config.json)
+    if run.resolve().name == "grpo" and not (demo / "config.json").exists() and _demo_summary(demo):
+        # (resumed in place, it trained on: the demo's summary.json, table and plots then described a checkpoint
+        # and metrics.jsonl that were no longer there)
+        raise PonderError(f"{run}: is the RL run of the finished demo in {demo}, whose summary.json and plots "
+                          f"describe this checkpoint; continue a copy of it instead (cp -r {shlex.quote(str(run))} "
+                          "NEW_DIR, then --resume NEW_DIR)")
     section = {"pretrain": "train", "sft": "train"}.get(kind, kind)
     if not isinstance(saved.get(section), dict):
         raise PonderError(f"{cfg_f}: no {section!r} settings to resume from")
@@ -701,6 +708,15 @@ def check_resumable(run: Path, kind: str, device: str | None = None, recover: bo
             raise PonderError(f"{run}: the run trained on {where.get('device')!r}, which is not available here; "
                               f"{how}") from None
     return saved
+
+
+def _demo_summary(d: Path) -> bool:
+    """Whether d/summary.json is a demo's (`ponder demo`'s keys), not a file of the user's own of that name."""
+    try:
+        s = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(s, dict) and all(k in s for k in ("accuracy_before", "accuracy_after", "checkpoint"))
 
 
 def load_run(run: Path, kind: str, device: str | None = None, recover: bool = True):

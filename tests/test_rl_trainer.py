@@ -367,6 +367,30 @@ def test_a_model_given_with_frozen_parameters_resumes_with_them_frozen(tmp_path,
     assert not (tmp_path / "c").exists()
 
 
+def test_a_finished_demos_rl_run_is_not_resumed_in_place(one_step_run, tmp_path):
+    """`ponder grpo --resume DEMO/grpo --steps N` trained a finished demo's RL run on in place: the demo's
+    summary.json, table and plots then described a checkpoint and metrics.jsonl no longer there. Refused, nothing
+    changed; a copy of the run continues."""
+    import shutil
+
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    run = Path(shutil.move(one_step_run, demo / "grpo"))
+    acc = {"accuracy": 0.5, "lo": 0.1, "hi": 0.9, "n": 6}  # (the demo's keys; its other figures left out)
+    (demo / "summary.json").write_text(json.dumps({"steps": 1, "accuracy_before": acc, "accuracy_after": acc,
+                                                   "checkpoint": str(run / "checkpoint")}))
+    before = {f: (run / f).read_bytes() for f in ("metrics.jsonl", "checkpoint/model.safetensors")}
+    with pytest.raises(PonderError, match=r"is the RL run of the finished demo in .*demo, whose summary.json"):
+        train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert {f: (run / f).read_bytes() for f in before} == before
+    # a copy continues, beside a summary.json of the user's own too
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "summary.json").write_text(json.dumps({"notes": "lr 1e-3", "checkpoint": "grpo"}))
+    more = Path(shutil.copytree(run, tmp_path / "mine" / "grpo"))
+    train(GRPOConfig(steps=2), more, resume=True, progress=False)
+    assert [x["step"] for x in rows(more)] == [1, 2]
+
+
 def test_a_model_given_as_a_path_trains_and_resumes(tmp_path, ckpt):
     """A pathlib.Path model failed with a TypeError writing config.json, in a run directory already made."""
     run = train(GRPOConfig(model=ckpt, **{**SMALL, "steps": 1, "eval_every": 5}), tmp_path / "r", progress=False)
