@@ -1086,7 +1086,7 @@ def cmd_demo(a):
     kw = {k: v for k, v in (("model", a.model), ("task", a.task), ("preset", a.preset), ("steps", a.steps),
                             ("seed", a.seed)) if v is not None}
     cfg = DemoConfig.quick(**kw) if a.quick else DemoConfig(**kw)
-    out = a.out or f"runs/demo-{_time.strftime('%Y%m%d-%H%M%S')}"
+    out = a.out = a.out or f"runs/demo-{_time.strftime('%Y%m%d-%H%M%S')}"  # (a stop names it: main's hint)
     log = (lambda *x, **k: None) if a.json or a.quiet else (lambda m: print(m, file=sys.stderr))
     s = run_demo(cfg, out, progress=not a.quiet, log=log)
     if a.json:  # every figure the text prints (the self-consistency sweep too); sample texts stay in summary.json
@@ -2201,6 +2201,11 @@ def main(argv=None) -> int:
                 hint = (f"; the kept teacher samples are in {shlex.quote(str(kept))}: fine-tune on them with "
                         f"ponder sft --model {shlex.quote(a.model or 'STUDENT')} --data {shlex.quote(str(kept))} "
                         "--out NEW_DIR")
+        if a.command == "demo" and getattr(a, "out", None):
+            # (it said only "interrupted": the default --out, runs/demo-<time>, was named nowhere before the table)
+            d = Path(a.out)
+            hint = (f"; its stages so far are in {shlex.quote(a.out)} (a demo does not resume: run it again with "
+                    "another --out)" if d.is_dir() and any(d.iterdir()) else "; nothing was kept: run it again")
         print(said + hint, file=sys.stderr)
         return 128 + signum  # what a shell reports for a command the signal ended: 130 Ctrl-C, 143 SIGTERM
     except BrokenPipeError:

@@ -2668,6 +2668,27 @@ def test_eval_sweep_interrupted_says_what_it_kept_and_its_resume_line_finishes_i
     assert (tmp_path / "cut" / "samples_budget_forcing.jsonl").is_file()
 
 
+def test_a_stopped_demo_names_its_directory(tmp_path, monkeypatch, capsys):
+    """Ctrl-C during `ponder demo` printed only "interrupted": its default --out (runs/demo-<time>) was named nowhere
+    before the final table, so the partial run could not be found, and nothing said a demo does not resume."""
+    import ponder.demo as demo
+
+    def stopped_in_stage_2(cfg, out, **k):
+        Path(out, "grpo").mkdir(parents=True)
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(demo, "run_demo", stopped_in_stage_2)
+    assert main(["demo", "--quick"]) == 130
+    err = capsys.readouterr().err
+    run = next((tmp_path / "runs").iterdir())
+    assert err == (f"interrupted; its stages so far are in runs/{run.name} (a demo does not resume: run it again "
+                   "with another --out)\n")
+    monkeypatch.setattr(demo, "run_demo", lambda cfg, out, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert main(["demo", "--quick", "--out", str(tmp_path / "d")]) == 130
+    assert capsys.readouterr().err == "interrupted; nothing was kept: run it again\n"
+
+
 def test_eval_interrupted_without_out_says_nothing_was_kept_and_how_to_keep_it(tmp_path, capsys, monkeypatch):
     """Ctrl-C during `ponder eval --sweep` (or a plain eval) without --out printed only "interrupted": it now says
     nothing was kept and that --out DIR makes the run one --resume continues."""
