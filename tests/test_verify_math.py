@@ -6035,3 +6035,26 @@ def test_a_gold_of_a_few_words_is_what_it_says(gold):
     assert check_math(f"So \\boxed{{\\text{{{text}}}}}.", gold).correct
     assert check_math("So \\boxed{5}.", gold).reason == "wrong"
     assert check_math("So \\boxed{\\text{it exists}}.", gold).reason == "wrong"
+
+
+@pytest.mark.parametrize("completion", [
+    "So we get 6. Is it 7? Nah.", "So we get 6. Is it 7? Definitely not.", "So we get 6. Is it 7? Of course not.",
+    "So we get 6. Could 7 be the answer? Certainly not.", "So we get 6. Is 7 possible? Not really.",
+])
+def test_a_concluded_prose_value_then_another_asked_and_answered_nah_or_definitely_not_is_the_answer(completion):
+    # only "No", "Nope" and "Not quite" answered the question: "Is it 7? Nah." read the denied 7 and scored for the gold 7
+    assert check_math(completion, "6").correct and not check_math(completion, "7").correct
+    assert check_math("So we get 6. Is it 7? Definitely, it is 7.", "7").correct  # (no denial)
+
+
+@pytest.mark.parametrize("completion", [
+    "We have 6 apples. Is it 7? Nope.", "We have 6 apples. Is it 7? No.", "Is it 7? No.", "We have 6 apples. 7? Nah.",
+    "We have 6 apples. Is 7 possible? No.", "There are 6 apples. Hmm, could it be 7? Definitely not.",
+])
+def test_a_last_value_asked_about_and_answered_no_with_nothing_concluded_is_no_answer(completion):
+    # with no concluded value before the question ("We have 6 apples." counts a step), the denied 7 was read last and
+    # scored for the gold 7
+    assert extract_answer(completion) is None and not check_math(completion, "7").correct
+    for kept, gold in (("We have 6 apples. Is it 7? Yes.", "7"), ("We have 6 apples. Is it 7? No, it is 8.", "8"),
+                       ("Is 9 prime? No.", "9")):
+        assert check_math(kept, gold).correct, kept

@@ -13,9 +13,9 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    the whole completion when it is a short bare answer (a line of computations, "2 + 3 = 5. 5 + 1 = 6.", or one cut off
    after them, "8 * 9 = 72. 72 - 17 = 54. 5", is none) -> the last math span or number near the
    end (a number followed by a long tail of prose is not an answer; one tried and rejected, "Checking 7: it fails.",
-   queried and answered no, "So we get 6. Is it 7? No." or "Is 7 possible? No.", said to be what the concluded value is
-   not, "So we get 6 instead of 7.", or the writer's earlier value, "So we get 6. Previously, I had 7.", is not the
-   answer either; a run of values joined by
+   queried and answered no, "So we get 6. Is it 7? No." or "Is 7 possible? Nah." (with nothing concluded: no answer),
+   said to be what the concluded value is not, "So we get 6 instead of 7.", or the writer's earlier value, "So we get
+   6. Previously, I had 7.", is not the answer either; a run of values joined by
    "or"/"and"/"," is one list, so "It is 3 or 4." is a hedge). A box inside a box is read with the
    outermost box around it. Another value offered with "or" (or "maybe", "alternatively", "otherwise", ..., or
    as "5 also works", "it could also be 5", "maybe the answer is 5") right
@@ -1384,7 +1384,12 @@ def _rejects_other(after: str, ans: str) -> bool:
     return len(_REJECTED_RE.findall(rest)) + len(_REJECTS_RE.findall(rest)) == 1
 
 
-_NO_RE = re.compile(r"[\s$*_]*(?:no|nope|not\s+quite)\b(?!\s+(?:idea|clue)\b)", re.I)
+# ("Is it 7? Nah.", "Definitely not.", "Of course not.": each "No"; read as no answer, the denied 7 scored for the gold 7)
+_NO_RE = re.compile(
+    r"[\s$*_]*(?:no|nope|nah|not\s+(?:quite|really)|(?:definitely|certainly|absolutely|surely|clearly|obviously|of\s+course)\s+not)"
+    r"\b(?!\s+(?:idea|clue)\b)",
+    re.I,
+)
 
 
 def _answered_no(win: str, at: int, q: str, ans: str | None) -> bool:
@@ -2547,6 +2552,33 @@ _QUERY_PRED_RE = re.compile(
     r"|an?\s+(?:valid\s+)?answer|the\s+(?:right\s+|correct\s+|final\s+)?answer|work|hold)[\s$*_]*\?",
     re.I,
 )
+# the question alone, with no value concluded before it: "We have 6 apples. Is it 7? No.", "Is 7 possible? Nope." (the
+# value denied, read last, scored for the gold 7: no answer, as "Checking: 7 fails." gives none)
+_QUERY_LEAD_RE = re.compile(
+    r"[\s*_`]*(?:(?:hmm+|wait|well|but|so)\b[\s,:]*)*(?:(?:(?:is|was)\s+it|(?:could|can|might|would)\s+it\s+be"
+    r"|(?:what|how)\s+about|is\s+the\s+answer|or)\s+)?(?:[A-Za-z]\s*=\s*)?\$?\s*",
+    re.I,
+)
+_QUERY_SUBJ_LEAD_RE = re.compile(
+    r"[\s*_`]*(?:(?:hmm+|wait|well|but|so)\b[\s,:]*)*(?:is|was|could|can|might|would|does|did)\s+(?:[A-Za-z]\s*=\s*)?\$?\s*",
+    re.I,
+)
+
+
+def _asked_denied(tail: str, cands: list) -> bool:
+    """Whether the last value is asked about as the answer in its own question and answered "No" ("Is it 7? No.",
+    "Is 7 possible? Nope."), with no value the sentence "No" opens names but it."""
+    v = cands[-1]
+    s0 = max((m.end() for m in _SENTENCE_END_RE.finditer(tail, max(0, v[0] - 200), v[0])), default=max(0, v[0] - 200))
+    q = _QUERY_MARK_RE.match(tail, v[1])
+    if q is not None:
+        asked = _QUERY_LEAD_RE.fullmatch(tail, s0, v[0]) is not None
+    else:
+        q = _QUERY_PRED_RE.match(tail, v[1])
+        asked = q is not None and _QUERY_SUBJ_LEAD_RE.fullmatch(tail, s0, v[0]) is not None
+    return asked and _answered_no(tail, q.end(), v[2], v[2])
+
+
 # the verb a rejected value is the subject of ("6 is too big", "6 apples is too few", "6 does not work"; not "6 of them
 # are not red": a count of the answer's, which may be the answer)
 _REJECT_VERB_RE = re.compile(
@@ -2792,6 +2824,8 @@ def _tail_candidate(text: str) -> str | None:
         cands, end_at = cands[: j + 1], cands[j][1]  # "17 \u2713\n18 \u2717": the checked value, not the crossed one
     elif (j := _rejected_last(tail, cands)) is not None:
         cands, end_at = cands[: j + 1], cands[j][1]  # the concluded value, read as if it were last
+    elif _asked_denied(tail, cands):
+        return None  # "We have 6 apples. Is it 7? No.": the value denied, and none concluded before it
     elif (read := _explained(tail, cands)) is not None:
         cands, end_at = read
     if (whole := _compound_quantity(tail, cands)) is not None:
