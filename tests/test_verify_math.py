@@ -6058,3 +6058,18 @@ def test_a_last_value_asked_about_and_answered_no_with_nothing_concluded_is_no_a
     for kept, gold in (("We have 6 apples. Is it 7? Yes.", "7"), ("We have 6 apples. Is it 7? No, it is 8.", "8"),
                        ("Is 9 prime? No.", "9")):
         assert check_math(kept, gold).correct, kept
+
+
+@pytest.mark.parametrize("completion", [
+    "So we get 6. Is 7 prime? No.", "So we get 6. Is 7 even? No.", "So we get 6. Is 7 divisible by 3? No.",
+    "So we get 6. Is 7 a multiple of 4? Nope.", "Thus we get 6. Hmm, is 7 a perfect square? No.",
+])
+def test_a_concluded_prose_value_then_another_asked_for_a_property_and_answered_no_is_the_answer(completion):
+    # the candidate checked for the property and turned down was read last (7, or the 3 of "divisible by 3") and scored
+    # for that gold, as "Is 7 possible? No." did before it was read as the concluded 6
+    assert check_math(completion, "6").correct
+    assert not check_math(completion, "7").correct and not check_math(completion, "3").correct
+    # ("? Yes." keeps the candidate; alone, "Is 9 prime? No." may find the composite asked for; the same value asked
+    # about is the concluded one)
+    for kept, gold in (("So we get 6. Is 7 prime? Yes.", "7"), ("Is 9 prime? No.", "9"), ("So we get 91. Is 91 prime? No.", "91")):
+        assert check_math(kept, gold).correct, kept

@@ -13,7 +13,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    the whole completion when it is a short bare answer (a line of computations, "2 + 3 = 5. 5 + 1 = 6.", or one cut off
    after them, "8 * 9 = 72. 72 - 17 = 54. 5", is none) -> the last math span or number near the
    end (a number followed by a long tail of prose is not an answer; one tried and rejected, "Checking 7: it fails.",
-   queried and answered no, "So we get 6. Is it 7? No." or "Is 7 possible? Nah." (with nothing concluded: no answer),
+   queried and answered no, "So we get 6. Is it 7? No." or "Is 7 possible? Nah." (with nothing concluded: no answer;
+   "So we get 6. Is 7 prime? No." is 6 too, while "Is 9 prime? No." alone reads 9),
    said to be what the concluded value is not, "So we get 6 instead of 7.", or the writer's earlier value, "So we get
    6. Previously, I had 7.", is not the answer either; a run of values joined by
    "or"/"and"/"," is one list, so "It is 3 or 4." is a hedge). A box inside a box is read with the
@@ -2552,6 +2553,15 @@ _QUERY_PRED_RE = re.compile(
     r"|an?\s+(?:valid\s+)?answer|the\s+(?:right\s+|correct\s+|final\s+)?answer|work|hold)[\s$*_]*\?",
     re.I,
 )
+# ... or one that asks whether the other value has a property the answer is checked for: "So we get 9. Is 6 prime? No."
+# (the candidate turned down, as "Is 6 possible? No."; "? Yes." keeps 6; with nothing concluded before, "Is 9 prime?
+# No." may find the composite asked, and is read as before)
+_QUERY_PROP_RE = re.compile(
+    r"[\s$]*(?:(?:also|really|actually|even)\s+)?(?:(?:a\s+)?(?:prime|composite)(?:\s+number)?|even|odd"
+    r"|an?\s+(?:integer|whole\s+number|natural\s+number|perfect\s+(?:square|cube|power))"
+    r"|(?:divisible\s+by|an?\s+(?:multiple|factor|divisor)\s+of)\s+\$?[ \t]*\d+[ \t]*\$?)[\s$*_]*\?",
+    re.I,
+)
 # the question alone, with no value concluded before it: "We have 6 apples. Is it 7? No.", "Is 7 possible? Nope." (the
 # value denied, read last, scored for the gold 7: no answer, as "Checking: 7 fails." gives none)
 _QUERY_LEAD_RE = re.compile(
@@ -2676,7 +2686,7 @@ def _rejected_last(tail: str, cands: list) -> int | None:
         if q is not None:
             asked = _REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) is not None or _QUERY_GAP_RE.fullmatch(tail, p[1], v[0]) is not None
         else:  # ("So we get 9. Is 6 possible? No.": the value asked about, as "Is it 6? No.")
-            q = _QUERY_PRED_RE.match(tail, v[1])
+            q = _QUERY_PRED_RE.match(tail, v[1]) or _QUERY_PROP_RE.match(tail, v[1])  # ("Is 6 prime? No.")
             asked = q is not None and _QUERY_SUBJ_GAP_RE.fullmatch(tail, p[1], v[0]) is not None
         if not asked or _same_value(v[2], p[2]) or not _concludes(tail, p[0], True):
             continue
