@@ -6073,3 +6073,18 @@ def test_a_concluded_prose_value_then_another_asked_for_a_property_and_answered_
     # about is the concluded one)
     for kept, gold in (("So we get 6. Is 7 prime? Yes.", "7"), ("Is 9 prime? No.", "9"), ("So we get 91. Is 91 prime? No.", "91")):
         assert check_math(kept, gold).correct, kept
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6}. Oops, subtract one: 6 - 1 = 5.", "The answer is 6. Oops, subtract one: 6 - 1 = 5.",
+    "\\boxed{6}\n\nOops, I forgot to subtract one: $6 - 1 = 5$.", "\\boxed{6}. Sorry, I forgot the one eaten. 6 - 1 = 5.",
+    "So we get 6. Oops, I forgot to subtract one. 6 - 1 = 5.", "\\boxed{6}. Whoops: 6 \\times 1 - 1 = 5.",
+])
+def test_an_answer_then_an_error_word_and_a_computation_ending_on_another_value_is_a_hedge(completion):
+    # "\boxed{6}. Oops, it is 5." is a hedge of both, but the same correction computed ("Oops, subtract one: 6 - 1 = 5.")
+    # read the boxed 6 alone and scored for the gold 6
+    assert not check_math(completion, "6").correct and not check_math(completion, "5").correct
+    # (a check, or a computation that ends on the answer, revises nothing; a box after the correction is the answer)
+    for kept, gold in (("\\boxed{6}. Check: 6 * 2 = 12.", "6"), ("\\boxed{6}. Wait, check: 3 * 2 = 6.", "6"),
+                       ("\\boxed{6}. Oops, I forgot: 3 * 2 = 6.", "6"), ("\\boxed{6}. Oops, subtract one: 6 - 1 = 5. So \\boxed{5}.", "5")):
+        assert check_math(kept, gold).correct, kept

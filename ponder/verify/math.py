@@ -9,7 +9,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    long, are one multi-part answer; an
    unbalanced or empty last box is *no answer*) -> an explicit "final answer is / answer is /
    Answer:" phrase (a phrase written *after* the last box wins: the model revised its answer; a revision in
-   prose with no phrase or box, "\\boxed{5}. Actually it's 6.", "Correction: 6", is a hedge of both) ->
+   prose with no phrase or box, "\\boxed{5}. Actually it's 6.", "Correction: 6", "Oops,
+   add one: 5 + 1 = 6.", is a hedge of both) ->
    the whole completion when it is a short bare answer (a line of computations, "2 + 3 = 5. 5 + 1 = 6.", or one cut off
    after them, "8 * 9 = 72. 72 - 17 = 54. 5", is none) -> the last math span or number near the
    end (a number followed by a long tail of prose is not an answer; one tried and rejected, "Checking 7: it fails.",
@@ -734,9 +735,20 @@ _VALUE_IS_ANSWER_RE = re.compile(
     r"\s+(?:is|must\s+be|should\s+be)\s+(?:the\s+(?:(?:final|correct|right|true)\s+)?answer|correct|right)\b",
     re.I,
 )
+# ... or a computation after an error word that ends on another value: "\\boxed{6}. Oops, subtract one: 6 - 1 = 5.",
+# "Sorry, I forgot the 2 eaten. 9 - 2 = 7." (the boxed 6 scored alone; a check, "Wait, check: 6 * 2 = 12.", and a
+# computation that ends on the answer revise nothing)
+_COMPUTED_REVISION_RE = re.compile(
+    r"(?:^|(?<=[.!?;:\n(\u2014\u2013]))[\s*_>]*(?:(?:hmm+|well|oh|but|wait|ah)\b[\s,.:!]*)?"
+    r"(?:(?:wh)?oops|correction|sorry|my\s+bad|(?:i|we)\s+made\s+an?\s+(?:error|mistake)|(?:i|we)\s+forgot|mistake)\b"
+    r"[^\n]{0,120}?(?<=[\s:,;.(])\$?[ \t]*\(?[ \t]*[-+]?\d+(?:\.\d+)?"
+    r"(?:[ \t]*(?:[-+*/\u00d7\u00f7^x]|\\(?:cdot|times|div)(?![A-Za-z]))[ \t]*\(?[ \t]*\d+(?:\.\d+)?[ \t]*\)?)+"
+    r"[ \t]*\$?[ \t]*=[ \t]*\$?[ \t]*([-+]?\d+(?:[./]\d+)?)[ \t]*\$?(?=[\s*_]*(?:[.!;)\]]|$))",
+    re.I,
+)
 _PROSE_REVISION_WORD_RE = re.compile(
     r"actually|wait|correction|oops|error|mistake|should\s+be|edit|scratch|never\s*mind|second\s+thought|reconsider"
-    r"|think|guess|believe|suspect|\bno\b|nope|nah|make\s+that|sorry|rather|answer|correct|right",
+    r"|think|guess|believe|suspect|\bno\b|nope|nah|make\s+that|sorry|rather|answer|correct|right|forgot|my\s+bad",
     re.I,
 )
 
@@ -747,7 +759,8 @@ def _prose_revision(rest: str, ans: str) -> str | None:
     if not _PROSE_REVISION_WORD_RE.search(rest):
         return None  # (most completions end at their box: the pattern need not run)
     for m in itertools.chain(
-        _PROSE_REVISION_RE.finditer(rest), _THINK_VALUE_RE.finditer(rest), _VALUE_IS_ANSWER_RE.finditer(rest)
+        _PROSE_REVISION_RE.finditer(rest), _THINK_VALUE_RE.finditer(rest), _VALUE_IS_ANSWER_RE.finditer(rest),
+        _COMPUTED_REVISION_RE.finditer(rest),
     ):
         if _bare(m.group(1)) != _bare(ans) and not (m.re is _VALUE_IS_ANSWER_RE and _same_value(m.group(1), ans)):
             q = re.compile(r"[\s$*_]*\?").match(rest, m.end())
