@@ -6088,3 +6088,17 @@ def test_an_answer_then_an_error_word_and_a_computation_ending_on_another_value_
     for kept, gold in (("\\boxed{6}. Check: 6 * 2 = 12.", "6"), ("\\boxed{6}. Wait, check: 3 * 2 = 6.", "6"),
                        ("\\boxed{6}. Oops, I forgot: 3 * 2 = 6.", "6"), ("\\boxed{6}. Oops, subtract one: 6 - 1 = 5. So \\boxed{5}.", "5")):
         assert check_math(kept, gold).correct, kept
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 6.<|endoftext|>Question: What is 3 + 4? Answer: 7",
+    "The answer is 6.<|im_end|>\n<|im_start|>user\nWhat is 3 + 4?<|im_end|>\n<|im_start|>assistant\nThe answer is 7.",
+    "\\boxed{6}<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n3 + 4?<|eot_id|>\\boxed{7}",
+    "So we get 6.<end_of_turn>\n<start_of_turn>user\nAnd 3 + 4? So we get 7.",
+])
+def test_the_text_after_an_end_of_turn_token_is_no_part_of_the_answer(completion):
+    # sampled past its end-of-turn token, a model goes on with a made-up next turn, whose value was read last and
+    # scored for the gold 7
+    assert check_math(completion, "6").correct and not check_math(completion, "7").correct
+    # ("The answer is 6<|im_end|>" read "6<|im_end|>", no value, and the right 6 scored 0)
+    assert check_math("The answer is 6<|im_end|>", "6").correct and check_math("Final answer: 6<|endoftext|>", "6").correct

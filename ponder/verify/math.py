@@ -4,7 +4,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
 
 1. Extraction (`extract_answer`), linear-time scanning with `str.find`/`rfind` and hand-written
    brace matching (no regex with nested quantifiers on untrusted text):
-   text after the first `</think>` (an unterminated `<think>` means no answer) -> the last
+   text before the first end-of-turn token (`<|im_end|>`, `<|endoftext|>`, `<|eot_id|>`: what follows is a made-up
+   next turn), after the first `</think>` (an unterminated `<think>` means no answer) -> the last
    `\\boxed{}`/`\\fbox{}` (adjacent boxes joined by "," / "and", or parted by only spacing and marks however
    long, are one multi-part answer; an
    unbalanced or empty last box is *no answer*) -> an explicit "final answer is / answer is /
@@ -3255,6 +3256,9 @@ def _paren_computes(s: str, j: int, num: str) -> bool:
     return m is not None and re.fullmatch(r"-?" + _NUM, num) is not None and _computed(m.group(1)) == Fraction(num)
 
 
+_END_TOKEN_RE = re.compile(r"<\|(?:im_end|im_start|endoftext|end_of_text|eot_id|start_header_id|end)\|>|<end_of_turn>")
+
+
 def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     """(answer, reason). `lenient` is for golds: an unbalanced box takes the rest, and a short gold
     is its own answer."""
@@ -3262,6 +3266,12 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
         return None, "too long"
     if "\x00" in text:
         text = text.replace("\x00", "")
+    # a chat model's end-of-turn or end-of-text token ends the completion: what a sampler that did not stop there wrote
+    # after it ("<|endoftext|>Question: ... Answer: 7", "<|im_end|>\n<|im_start|>user ...") is no answer of its own (read
+    # last, the made-up next question's value scored), and "The answer is 6<|im_end|>" read "6<|im_end|>", no value
+    if "<|" in text or "<end_of_turn>" in text:
+        if (end := _END_TOKEN_RE.search(text)) is not None:
+            text = text[: end.start()]
     # invisible characters: "o\u200br" is "or" ("\boxed{4} o\u200br 3" hid its hedge)
     if not text.isascii() and any(z in text for z in _INVISIBLE_CHARS):
         text = text.translate(_INVISIBLE)
