@@ -6102,3 +6102,12 @@ def test_the_text_after_an_end_of_turn_token_is_no_part_of_the_answer(completion
     assert check_math(completion, "6").correct and not check_math(completion, "7").correct
     # ("The answer is 6<|im_end|>" read "6<|im_end|>", no value, and the right 6 scored 0)
     assert check_math("The answer is 6<|im_end|>", "6").correct and check_math("Final answer: 6<|endoftext|>", "6").correct
+
+
+@pytest.mark.parametrize("after", [". Oops, " + "1 + " * 30, ". Sorry, (" + "1 + " * 30, ". Oops, I forgot " + "2 * " * 30 + "x"])
+def test_an_error_word_then_a_long_run_of_operations_is_read_at_once(after):
+    # the computed-revision pattern read each blank of "1 + 1 + ..." two ways: a run of 30 steps after "Oops" took
+    # minutes (a degenerate loop a tiny model writes hung the reward)
+    t = time.perf_counter()
+    assert extract_answer("\\boxed{6}" + after) == "6"
+    assert time.perf_counter() - t < 2.0

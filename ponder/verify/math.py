@@ -739,14 +739,33 @@ _VALUE_IS_ANSWER_RE = re.compile(
 # ... or a computation after an error word that ends on another value: "\\boxed{6}. Oops, subtract one: 6 - 1 = 5.",
 # "Sorry, I forgot the 2 eaten. 9 - 2 = 7." (the boxed 6 scored alone; a check, "Wait, check: 6 * 2 = 12.", and a
 # computation that ends on the answer revise nothing)
-_COMPUTED_REVISION_RE = re.compile(
+_ERROR_WORD_RE = re.compile(
     r"(?:^|(?<=[.!?;:\n(\u2014\u2013]))[\s*_>]*(?:(?:hmm+|well|oh|but|wait|ah)\b[\s,.:!]*)?"
-    r"(?:(?:wh)?oops|correction|sorry|my\s+bad|(?:i|we)\s+made\s+an?\s+(?:error|mistake)|(?:i|we)\s+forgot|mistake)\b"
-    r"[^\n]{0,120}?(?<=[\s:,;.(])\$?[ \t]*\(?[ \t]*[-+]?\d+(?:\.\d+)?"
-    r"(?:[ \t]*(?:[-+*/\u00d7\u00f7^x]|\\(?:cdot|times|div)(?![A-Za-z]))[ \t]*\(?[ \t]*\d+(?:\.\d+)?[ \t]*\)?)+"
-    r"[ \t]*\$?[ \t]*=[ \t]*\$?[ \t]*([-+]?\d+(?:[./]\d+)?)[ \t]*\$?(?=[\s*_]*(?:[.!;)\]]|$))",
+    r"(?:(?:wh)?oops|correction|sorry|my\s+bad|(?:i|we)\s+made\s+an?\s+(?:error|mistake)|(?:i|we)\s+forgot|mistake)\b",
     re.I,
 )
+# (the last step of the computation, ending the text it is searched in: one way to read each blank, so no backtracking
+# blows up on a long run of "1 + 1 + ...")
+_COMPUTED_END_RE = re.compile(
+    r"(?:[-+*/^\u00d7\u00f7]|\\(?:cdot|times|div)(?![A-Za-z]))[ \t]*(?:\([ \t]*)?\d+(?:\.\d+)?(?:[ \t]*\))?[ \t]*(?:\$[ \t]*)?="
+    r"[ \t]*(?:\$[ \t]*)?([-+]?\d+(?:[./]\d+)?)(?:[ \t]*\$)?[\s*_]*\Z"
+)
+_SENTENCE_STOP_RE = re.compile(r"[.!;)\]](?=\s|$)|\n|\Z")
+
+
+def _computed_revision(rest: str) -> list:
+    """The values a computation ends its sentence on after an error word, in the same sentence or the next one
+    ("Oops, subtract one: 6 - 1 = 5.", "Sorry, I forgot the one eaten. 6 - 1 = 5."), as 1-group matches."""
+    out = []
+    for m in _ERROR_WORD_RE.finditer(rest):
+        end = min(len(rest), m.end() + 160)
+        for k, stop in enumerate(_SENTENCE_STOP_RE.finditer(rest, m.end(), end)):
+            if k == 2:
+                break
+            if (c := _COMPUTED_END_RE.search(rest, m.end(), stop.start())) is not None:
+                out.append(c)
+                break
+    return out
 _PROSE_REVISION_WORD_RE = re.compile(
     r"actually|wait|correction|oops|error|mistake|should\s+be|edit|scratch|never\s*mind|second\s+thought|reconsider"
     r"|think|guess|believe|suspect|\bno\b|nope|nah|make\s+that|sorry|rather|answer|correct|right|forgot|my\s+bad",
@@ -761,7 +780,7 @@ def _prose_revision(rest: str, ans: str) -> str | None:
         return None  # (most completions end at their box: the pattern need not run)
     for m in itertools.chain(
         _PROSE_REVISION_RE.finditer(rest), _THINK_VALUE_RE.finditer(rest), _VALUE_IS_ANSWER_RE.finditer(rest),
-        _COMPUTED_REVISION_RE.finditer(rest),
+        _computed_revision(rest),
     ):
         if _bare(m.group(1)) != _bare(ans) and not (m.re is _VALUE_IS_ANSWER_RE and _same_value(m.group(1), ans)):
             q = re.compile(r"[\s$*_]*\?").match(rest, m.end())
