@@ -6111,3 +6111,12 @@ def test_an_error_word_then_a_long_run_of_operations_is_read_at_once(after):
     t = time.perf_counter()
     assert extract_answer("\\boxed{6}" + after) == "6"
     assert time.perf_counter() - t < 2.0
+
+
+@pytest.mark.parametrize("after", [". Oops" + ", 1" * 40 + ", ", ". No wait" + ", $1$" * 40 + ",", ". Actually" + ", 2 and 3" * 20 + " and"])
+def test_a_revision_word_then_a_long_unfinished_list_is_read_at_once(after):
+    # the revised-list pattern read each blank of "1, 1, ..." two ways (the item's own blanks and the separator's): an
+    # unfinished list of 40 values after "Oops" took minutes (a degenerate loop a tiny model writes hung the reward)
+    t = time.perf_counter()
+    assert extract_answer("\\boxed{6}" + after) is not None
+    assert time.perf_counter() - t < 2.0

@@ -701,7 +701,9 @@ _SEP_WORD_RE = re.compile(
     r"\b(?:and|or|otherwise|else|alternatively|maybe|perhaps|possibly|also|if|when|unless)\b|[,;]|\\[A-Za-z]+\s*\{\s*/\s*\}"
 )  # (a case's condition parts its box from the next: "\\boxed{5} \\quad \\text{(if } n \\text{ odd)} \\quad \\boxed{6}")
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
-_REVISED_ITEM = r"\$?\s*[-+]?\d+(?:[./]\d+)?\s*\$?"
+# (blanks around an item only with its "$": the separator reads the others, one way; "\\boxed{6}. Oops, 1, 1, ..., 1, "
+# read each blank two ways and took minutes)
+_REVISED_ITEM = r"(?:\$\s*)?[-+]?\d+(?:[./]\d+)?(?:\s*\$)?"
 # a sentence after the last box that revises its value in prose, with no phrase or box of its own: "Actually it's 6.",
 # "Wait, no, it's 6.", "Correction: 6.", "I made an error; it should be 6." (the value ends its clause: "Actually,
 # 6 is too many" and "Wait, check: 2 + 3 = 5" offer none)
