@@ -3220,3 +3220,34 @@ def test_a_sandbox_dies_with_the_process_that_started_it():
     finally:  # (a failed check leaves no 600 s loop behind)
         for pid in filter(_alive, sandbox):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_the_tests_prints_do_not_show_the_program_the_expected_values():
+    # A print of the tests' (`print(x, r, want)` in a loop of a table, whose `want` each written-out copy holds as a
+    # literal; `print(f'expecting {want}')` before the call) was sandbox code: a program that did not compute
+    # anything passed by reading the constant after its argument in its caller's code, by reading what it had
+    # made sys.stdout, or through a `print` of its own the tests called
+    loop = "cases = [(2, 4), (3, 6), (10, 20)]\nfor x, want in cases:\n    r = f(x)\n    print(x, r, want)\n    assert r == want\n"
+    before = ("def test_f():\n    for x, want in [(2, 4), (3, 6), (10, 20)]:\n"
+              "        print('Testing {}, expecting {}'.format(x, want))\n        assert f(x) == want\n")
+    fail_if = "for x, want in [(2, 4), (3, 6)]:\n    r = f(x)\n    if r != want:\n        print('FAIL', r, want)\n    assert r == want\n"
+    consts = "import sys\ndef f(x):\n    c = sys._getframe(1).f_code.co_consts\n    return c[c.index(x) + 1]"
+    stdout = ("import sys, io, re\nsys.stdout = buf = io.StringIO()\n"
+              "def f(x):\n    return int(re.findall(r'expecting (\\d+)', buf.getvalue())[-1])")
+    own_print = "seen = []\ndef print(*a, **k):\n    seen.append(a)\ndef f(x):\n    return seen[-1][-1] if seen else 0"
+    cond = "import sys\ndef f(x):\n    return 0\nclass R(int):\n    pass\n"
+    right = "def f(x):\n    return 2 * x"
+    # a print that changes what the tests check next still runs
+    stack = ("s = Stack()\ns.push(1)\ns.push(2)\nprint('popped', s.pop())\nassert s.size() == 1\n"
+             "assert s.peek() == 1\n")
+    stack_prog = ("class Stack:\n    def __init__(self):\n        self.items = []\n    def push(self, x):\n"
+                  "        self.items.append(x)\n    def pop(self):\n        return self.items.pop()\n"
+                  "    def size(self):\n        return len(self.items)\n    def peek(self):\n        return self.items[-1]")
+    capture = "def test_f(capsys):\n    print('x')\n    f(2)\n    assert capsys.readouterr().out == 'x\\n4\\n'\n"
+    got = [v.reason for v in _verdicts([
+        (blk(consts), loop), (blk(stdout), before), (blk(own_print), loop), (blk(own_print), fail_if),
+        (blk(consts), fail_if), (blk(cond), fail_if),
+        (blk(right), loop), (blk(right), before), (blk(right), fail_if), (blk(stack_prog), stack),
+        (blk("def f(x):\n    print(2 * x)"), capture)])]
+    assert got == ["failed test 1", "failed test 1 (test_f)", "failed test 1", "failed test 1", "failed test 1",
+                   "failed test 1", "passed 3/3", "passed 1/1", "passed 2/2", "passed 2/2", "passed 1/1"]

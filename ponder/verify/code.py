@@ -2325,6 +2325,56 @@ class _DropStrings(ast.NodeTransformer):
         return node
 
 
+class _DropPrints(ast.NodeTransformer):
+    """The tests' `print(...)` statements, which decide nothing, become `pass`: their arguments were sandbox code
+    (`for x, want in CASES: r = f(x); print(x, r, want); assert r == want`, the `want` written into each copy as
+    a literal, `print(f'expecting {want}')` before the call), so the program read the expected value from its
+    caller's constants or locals, from what it made `sys.stdout`, or from a `print` of its own the tests called.
+    Only a print whose arguments call nothing but side-effect-free builtins (`str`, `len`, `round`...) or `format`
+    of a string written in the tests (`'{} != {}'.format(r, want)`; a method of a value of the program's, `print(
+    s.pop())`, changes what the tests check next) and that has no `file=`; none where the tests read what is
+    printed (`capsys`, `redirect_stdout`, `sys.stdout`...) or bind `print` themselves."""
+
+    _SAFE = frozenset({"str", "repr", "len", "format", "round", "abs", "int", "float", "bool", "type", "isinstance",
+                       "hex", "bin", "oct", "chr", "ord", "ascii", "id"})
+    _CAPTURE = frozenset({"capsys", "capfd", "capsysbinary", "capfdbinary", "stdout", "redirect_stdout",
+                          "StringIO", "getvalue"})
+
+    def __init__(self, modules: list[ast.Module]):
+        # (`builtins.print = ...` too: an attribute named print)
+        self.on = not (_bound_names(modules) & ({"print"} | self._SAFE)) and not any(
+            n.id in self._CAPTURE if isinstance(n, ast.Name) else n.attr in self._CAPTURE | {"print"}
+            for mod in modules for n in ast.walk(mod) if isinstance(n, (ast.Name, ast.Attribute)))
+
+    def _safe(self, e: ast.expr) -> bool:
+        for n in ast.walk(e):
+            if isinstance(n, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Starred)):
+                return False
+            if isinstance(n, ast.Call) and not (
+                    isinstance(n.func, ast.Name) and n.func.id in self._SAFE
+                    or isinstance(n.func, ast.Attribute) and n.func.attr == "format"
+                    and isinstance(n.func.value, ast.Constant) and isinstance(n.func.value.value, str)):
+                return False
+        return True
+
+    def visit_Expr(self, node: ast.Expr):
+        c = node.value
+        if (self.on and isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == "print"
+                and all(k.arg in ("sep", "end", "flush") for k in c.keywords)
+                and all(self._safe(a) for a in [*c.args, *(k.value for k in c.keywords)])):
+            return ast.copy_location(ast.Pass(), node)
+        return node
+
+    def visit_If(self, node: ast.If):
+        # `if r != want: print('FAIL', r, want)` (an assert after it): with its print gone it does nothing, but its
+        # condition held the expected value too
+        node = self.generic_visit(node)
+        if (self.on and not node.orelse and all(isinstance(s, ast.Pass) for s in node.body)
+                and self._safe(node.test)):
+            return ast.copy_location(ast.Pass(), node)
+        return node
+
+
 _TRAPS = (ast.Try, ast.With, ast.AsyncWith, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 
 
@@ -6190,6 +6240,8 @@ def _make_plan(tests) -> dict:
     modules = _canonical_imports([_DropStrings().visit(mod) for mod in modules])
     fail_ifs = _FailIfs(modules)
     modules = [ast.fix_missing_locations(fail_ifs.visit(mod)) for mod in modules]
+    drop_prints = _DropPrints(modules)
+    modules = [ast.fix_missing_locations(drop_prints.visit(mod)) for mod in modules]
     bound = _bound_names(modules)
     if "numpy" not in bound:
         modules = [ast.fix_missing_locations(_NumpyAsserts().visit(mod)) for mod in modules]
