@@ -3251,3 +3251,22 @@ def test_the_tests_prints_do_not_show_the_program_the_expected_values():
         (blk("def f(x):\n    print(2 * x)"), capture)])]
     assert got == ["failed test 1", "failed test 1 (test_f)", "failed test 1", "failed test 1", "failed test 1",
                    "failed test 1", "passed 3/3", "passed 1/1", "passed 2/2", "passed 2/2", "passed 1/1"]
+
+
+def test_a_table_read_by_an_asserts_comprehension_stays_in_the_caller():
+    # `assert all(f(x) == want for x, want in CASES)` with CASES a top-level table read nowhere else: the table
+    # was the sandbox's (a name, not the literal the caller knows the items of), so a program computing nothing
+    # passed by returning its caller's `want`
+    frames = ("import sys\ndef f(x):\n    fr = sys._getframe(1)\n    while fr:\n"
+              "        if 'want' in fr.f_locals:\n            return fr.f_locals['want']\n        fr = fr.f_back")
+    named = "CASES = [(2, 4), (3, 6)]\nassert all(f(x) == want for x, want in CASES)\n"
+    pytest_style = ("INS = [2, 3]\nOUTS = [4, 6]\ndef test_all():\n    assert all(f(a) == want for a, want in zip(INS, OUTS))\n"
+                    "def test_each():\n    for a, want in zip(INS, OUTS):\n        assert f(a) == want\n")
+    # a parameter of that name is not the table: it runs as before
+    shadow = "CASES = [(2, 4)]\ndef chk(CASES):\n    assert all(f(x) == want for x, want in CASES)\nchk(CASES)\n"
+    right = "def f(x):\n    return 2 * x"
+    got = [v.reason for v in _verdicts([(blk(frames), named), (blk(frames), pytest_style), (blk(right), named),
+                                        (blk(right), pytest_style), (blk(right), shadow),
+                                        (blk("def f(x):\n    return 4"), named)])]
+    assert got == ["failed test 1", "failed test 1 (test_all)", "passed 1/1", "passed 2/2", "passed 1/1",
+                   "failed test 1"]

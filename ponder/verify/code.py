@@ -6026,7 +6026,28 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
             for a in [*node.args, *(k.value for k in node.keywords)]:
                 if isinstance(a, ast.Name):
                     iters[a.id] = iters.get(a.id, 0) + 1
+    # and in an assert's comprehension's iterable (`assert all(f(x) == want for x, want in CASES)`), where the
+    # table is bound nowhere else (no parameter or local of that name reads as it): each such read is the table's
+    # literal, so its items are the caller's, `want` with them (read as a name, the table was the sandbox's, the
+    # program's to read its expected values from)
+    binds: dict[str, int] = {}
+    for name, _ in _bindings(modules):
+        binds[name] = binds.get(name, 0) + 1
+    comp_reads = [n for mod in modules for a in ast.walk(mod) if isinstance(a, ast.Assert)
+                  for c in ast.walk(a.test) if isinstance(c, ast.comprehension)
+                  for n in ast.walk(c.iter) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                  and n.id in tables and binds.get(n.id) == 1]
+    for n in comp_reads:
+        iters[n.id] = iters.get(n.id, 0) + 1
     clean = {t for t in tables if loads.get(t) == iters.get(t)}  # a table nothing else reads (or mutates)
+    for stmt in (s for groups in bodies for group in groups for s in group):  # (a test function's copies too)
+        for n in [n for a in ast.walk(stmt) if isinstance(a, ast.Assert) for c in ast.walk(a.test)
+                  if isinstance(c, ast.comprehension) for n in ast.walk(c.iter)
+                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in clean
+                  and binds.get(n.id) == 1]:
+            used[n.id] = used.get(n.id, 0) + 1
+            value = copy.deepcopy(tables[n.id])
+            n.__class__, n.__dict__ = value.__class__, value.__dict__  # (in place: the Name is a field of its parent)
     bound = _bound_names(modules)
     _bind_module_names(bodies, bound)
     collected = {id(d) for _, _, d in entries}
