@@ -3270,3 +3270,20 @@ def test_a_table_read_by_an_asserts_comprehension_stays_in_the_caller():
                                         (blk("def f(x):\n    return 4"), named)])]
     assert got == ["failed test 1", "failed test 1 (test_all)", "passed 1/1", "passed 2/2", "passed 1/1",
                    "failed test 1"]
+
+
+def test_a_predicate_helper_of_the_tests_is_decided_in_the_caller():
+    # `def close(a, b, eps=1e-6): return abs(a - b) < eps` then `assert close(f(2), 4.0)`: the helper ran in the
+    # sandbox with the expected value as its argument, so a program computing nothing passed by returning the
+    # float constant of its caller's code, and one whose object says True to == passed `same`
+    tests = ("def close(a, b, eps=1e-6):\n    return abs(a - b) < eps\ndef same(a, b):\n    return a == b\n"
+             "assert close(f(2), 4.0)\nassert close(f(3), 6.0, eps=1e-3)\nassert same(f(10), 20)\n")
+    consts = ("import sys\ndef f(x):\n    c = [k for k in sys._getframe(1).f_code.co_consts if type(k) in (int, float)"
+              " and k > 3 and k != 10]\n    return c[0] if c else 0")
+    always = "class A:\n    def __eq__(self, o):\n        return True\n    def __sub__(self, o):\n        return 0\ndef f(x):\n    return A()"
+    # a helper whose argument would run twice (`a` read twice) runs as written, as before
+    twice = "def near(a, b):\n    return a == b or abs(a - b) < 1e-9\nassert near(f(2), 4)\n"
+    right, off = "def f(x):\n    return 2 * x", "def f(x):\n    return 2 * x + 0.01"
+    got = [v.reason for v in _verdicts([(blk(consts), tests), (blk(always), tests), (blk(right), tests),
+                                        (blk(off), tests), (blk(right), twice)])]
+    assert got == ["failed test 1", "failed test 1", "passed 3/3", "failed test 1", "passed 1/1"]

@@ -2375,6 +2375,80 @@ class _DropPrints(ast.NodeTransformer):
         return node
 
 
+def _inline_predicates(modules: list[ast.Module]) -> None:
+    """A call in an assert of a top-level function of the tests that only returns an expression of its parameters
+    (`def close(a, b, eps=1e-6): return abs(a - b) < eps`, `def same(a, b): return a == b`) is that expression, the
+    call's arguments in place of the parameters: `assert close(f(2), 4.0)` is `assert abs(f(2) - 4.0) < 1e-6`,
+    whose 4.0 stays in the caller. Called in the sandbox, the function held the expected value as its argument
+    (a program read it from its caller's constants) and decided the comparison there (an object of the
+    program's whose `__eq__` says True passed `same`). Only where that is what Python computes: a function bound
+    once, plain parameters (defaults written in the tests), its other names bound nowhere in the tests; an
+    argument that calls anything read exactly once by the expression (not run twice, or never), at most one such."""
+    binds: dict[str, int] = {}
+    for name, _ in _bindings(modules):
+        binds[name] = binds.get(name, 0) + 1
+    imported = {a.asname or a.name.split(".")[0] for mod in modules for s in mod.body
+                if isinstance(s, ast.Import) for a in s.names}
+    preds: dict[str, ast.FunctionDef] = {}
+    for mod in modules:
+        for s in mod.body:
+            a = s.args if isinstance(s, ast.FunctionDef) else None
+            if (a is None or s.decorator_list or binds.get(s.name) != 1 or a.vararg or a.kwarg or a.posonlyargs
+                    or a.kwonlyargs or len(s.body) != 1 or not isinstance(s.body[0], ast.Return)
+                    or s.body[0].value is None or not all(isinstance(d, ast.Constant) for d in a.defaults)):
+                continue
+            params = {p.arg for p in a.args}
+            e = s.body[0].value
+            if any(isinstance(n, (ast.Lambda, ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom,
+                                  ast.comprehension)) for n in ast.walk(e)):
+                continue
+            free = {n.id for n in ast.walk(e) if isinstance(n, ast.Name)} - params
+            if all(n in imported and binds.get(n, 0) == 0 or n not in binds and hasattr(builtins, n)
+                   for n in free):
+                preds[s.name] = s
+    if not preds:
+        return
+
+    def inline(call: ast.Call) -> ast.expr | None:
+        fn = preds[call.func.id]
+        names = [p.arg for p in fn.args.args]
+        if any(isinstance(x, ast.Starred) for x in call.args) or len(call.args) > len(names) or any(
+                k.arg is None or k.arg not in names[len(call.args):] for k in call.keywords):
+            return None
+        given = dict(zip(names, call.args)) | {k.arg: k.value for k in call.keywords}
+        defaults = dict(zip(names[len(names) - len(fn.args.defaults):], fn.args.defaults))
+        if any(n not in given and n not in defaults for n in names):
+            return None
+        body = fn.body[0].value
+        reads = {n: sum(isinstance(x, ast.Name) and x.id == n for x in ast.walk(body)) for n in names}
+        calls = [n for n, v in given.items() if any(isinstance(x, (ast.Call, ast.NamedExpr, ast.Await))
+                                                      for x in ast.walk(v))]
+        if len(calls) > 1 or any(reads[n] != 1 for n in calls):
+            return None
+        values = {n: given.get(n, defaults.get(n)) for n in names}
+
+        class Put(ast.NodeTransformer):
+            def visit_Name(self, node: ast.Name):
+                return copy.deepcopy(values[node.id]) if node.id in values else node
+        return ast.copy_location(Put().visit(copy.deepcopy(body)), call)
+
+    class Inline(ast.NodeTransformer):
+        def visit_Assert(self, node: ast.Assert):
+            node.test = Calls().visit(node.test)
+            return node
+
+    class Calls(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call):
+            node = self.generic_visit(node)
+            if isinstance(node.func, ast.Name) and node.func.id in preds:
+                return inline(node) or node
+            return node
+
+    for mod in modules:
+        Inline().visit(mod)
+        ast.fix_missing_locations(mod)
+
+
 _TRAPS = (ast.Try, ast.With, ast.AsyncWith, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 
 
@@ -6263,6 +6337,7 @@ def _make_plan(tests) -> dict:
     modules = [ast.fix_missing_locations(fail_ifs.visit(mod)) for mod in modules]
     drop_prints = _DropPrints(modules)
     modules = [ast.fix_missing_locations(drop_prints.visit(mod)) for mod in modules]
+    _inline_predicates(modules)
     bound = _bound_names(modules)
     if "numpy" not in bound:
         modules = [ast.fix_missing_locations(_NumpyAsserts().visit(mod)) for mod in modules]
