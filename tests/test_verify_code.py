@@ -3287,3 +3287,17 @@ def test_a_predicate_helper_of_the_tests_is_decided_in_the_caller():
     got = [v.reason for v in _verdicts([(blk(consts), tests), (blk(always), tests), (blk(right), tests),
                                         (blk(off), tests), (blk(right), twice)])]
     assert got == ["failed test 1", "failed test 1", "passed 3/3", "failed test 1", "passed 1/1"]
+
+
+def test_a_top_level_tuple_assignment_of_expected_values_stays_in_the_caller():
+    # `x, want = 2, 4` then `assert f(x) == want`: written in as `want = 4` alone is, where it was the sandbox's
+    # global, returned by a program that computed nothing
+    tests = "x, want = 2, 4\nassert f(x) == want\ny, want2 = 3, (6, 'b')\nassert f(y) == want2[0]\n"
+    # a mutable value read twice (the program could change it in place) stays the sandbox's, as alone
+    kept = "nums, target = [2, 7], 9\nassert g(nums, target) == 9\nassert nums == [2, 7]\n"
+    cheat = "def f(x):\n    g = globals()\n    return g['want'] if x == 2 else g['want2'][0]"
+    right = "def f(x):\n    return 2 * x"
+    got = [v.reason for v in _verdicts([(blk(cheat), tests), (blk(right), tests),
+                                        (blk("def g(n, t):\n    return sum(n)"), kept),
+                                        (blk("def g(n, t):\n    n.append(0)\n    return 9"), kept)])]
+    assert got == ["failed test 1", "passed 2/2", "passed 2/2", "failed test 2"]

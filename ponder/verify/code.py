@@ -4763,6 +4763,24 @@ def _bind_module_names(bodies: list, bound: set[str]) -> None:
     for k, stmt in enumerate(stmts):
         known, recent = recent, {}
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            # `x, want = 2, 4`: each name as it would be alone, the statement dropped only if all of them are
+            # written in (kept, it binds them all in the sandbox)
+            t = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else None
+            if not (isinstance(t, ast.Tuple) and t.elts and all(isinstance(e, ast.Name) for e in t.elts)):
+                continue
+            names = [e.id for e in t.elts]
+            env = _known_assign(stmt, bound)
+            if env is None or len(set(names)) != len(names) or any(
+                    n.startswith("__") or binds.get(n) != 1 or _reads(stmts[:k], n) for n in names):
+                continue
+            try:
+                values = {n: _value_ast(env[n]) for n in names}
+            except ValueError:
+                continue
+            if all(_immutable(env[n]) or _loads_once(stmts[k + 1:], n) or _compared_only(stmts[k + 1:], n)
+                   for n in names):
+                subs.update(values)
+                dropped.add(id(stmt))
             continue
         name = stmt.targets[0].id
         env = _known_assign(stmt, bound) or (_known_assign(stmt, bound, known) if known else None)
