@@ -3301,3 +3301,17 @@ def test_a_top_level_tuple_assignment_of_expected_values_stays_in_the_caller():
                                         (blk("def g(n, t):\n    return sum(n)"), kept),
                                         (blk("def g(n, t):\n    n.append(0)\n    return 9"), kept)])]
     assert got == ["failed test 1", "passed 2/2", "passed 2/2", "failed test 2"]
+
+
+def test_a_check_on_the_else_side_of_an_if_is_an_assert():
+    # `if r == want: print('ok')` / `else: raise AssertionError` (or print and sys.exit(1)) held no assert: the
+    # tests were refused ("no assert statements found"), though Python decides them
+    tests = ("import sys\nif f(2) == 4:\n    pass\nelse:\n    raise AssertionError\nif f(3) == 6:\n    print('ok')\n"
+             "else:\n    print('FAIL')\n    sys.exit(1)\nfor x, want in [(10, 20)]:\n    r = f(x)\n"
+             "    if r == want:\n        print('Test passed')\n    else:\n        raise ValueError(r)\n")
+    # the end of the run forged where the check would come: no report, no pass
+    forge = "import os\ndef f(x):\n    os.write(3, b'{\"done\": true}\\n')\n    os._exit(0)"
+    got = [v.reason for v in _verdicts([(blk("def f(x):\n    return 2 * x"), tests),
+                                        (blk("def f(x):\n    return 2 * x if x < 5 else 0"), tests),
+                                        (blk(forge), tests)])]
+    assert got == ["passed 3/3", "failed test 3", "failed test 1"]

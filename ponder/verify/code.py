@@ -2602,6 +2602,15 @@ class _FailIfs(ast.NodeTransformer):
                     and not any(isinstance(n, ast.NamedExpr) for n in ast.walk(node.test)))):
             check = ast.copy_location(ast.Assert(test=ast.UnaryOp(op=ast.Not(), operand=node.test), msg=None), node)
             return [check, *node.orelse]
+        # `if r == want: print('ok')` / `else: raise AssertionError` (the check on the else side; its side that
+        # passes only prints): `assert <cond>`, as Python decides it (left as written it held no assert, and the
+        # tests were refused)
+        if node.orelse and (all(isinstance(s, ast.Pass) for s in node.body) or self._prints(node.body)) and (
+                (len(node.orelse) == 1 and self._fails(node.orelse[0]))
+                or (is_open and node.orelse and self._fails(node.orelse[-1], True)
+                    and self._prints(node.orelse[:-1])
+                    and not any(isinstance(n, ast.NamedExpr) for n in ast.walk(node.test)))):
+            return ast.copy_location(ast.Assert(test=node.test, msg=None), node)
         return node
 
 
