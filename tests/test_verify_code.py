@@ -3315,3 +3315,14 @@ def test_a_check_on_the_else_side_of_an_if_is_an_assert():
                                         (blk("def f(x):\n    return 2 * x if x < 5 else 0"), tests),
                                         (blk(forge), tests)])]
     assert got == ["passed 3/3", "failed test 3", "failed test 1"]
+
+
+def test_an_elif_chain_ending_in_a_raise_is_not_an_assert_under_the_else():
+    # `if r == 4: print('ok')` / `elif r == 5: print('close')` / `else: raise AssertionError`: the elif made an
+    # assert `r == 5` under the first if's else, a test a right program returning 4 never reached (so failed)
+    tests = ("assert f(1) == 2\nr = f(2)\nif r == 4:\n    print('ok')\nelif r == 5:\n    print('close')\n"
+             "else:\n    raise AssertionError(r)\n")
+    got = [v.reason for v in _verdicts([(blk("def f(x):\n    return 2 * x"), tests),
+                                        (blk("def f(x):\n    return 2 * x + (x == 2)"), tests),
+                                        (blk("def f(x):\n    return 2 * x + 2 * (x == 2)"), tests)])]
+    assert got[:2] == ["passed 1/1", "passed 1/1"] and got[2] != "passed 1/1"

@@ -2534,6 +2534,7 @@ class _FailIfs(ast.NodeTransformer):
     def __init__(self, modules: list[ast.Module] = ()):
         caught = _caught_functions(list(modules))
         self.open: set[int] = set()  # the ifs whose exception fails the test (kept alive by `self.nodes`)
+        self.branch: set[int] = set()  # the ifs in a branch of another if (visited after it; kept alive there)
         self.nodes: list[ast.AST] = []
 
         tests = _test_classes(list(modules))
@@ -2594,6 +2595,10 @@ class _FailIfs(ast.NodeTransformer):
 
     def visit_If(self, node: ast.If):
         is_open = id(node) in self.open
+        branch = id(node) in self.branch
+        # the ifs of its branches run only on one side of it (an `elif` above all): an assert made of one there
+        # is a test a right program may never reach, which fails it
+        self.branch.update(id(n) for s in (*node.body, *node.orelse) for n in ast.walk(s) if isinstance(n, ast.If))
         node = self.generic_visit(node)
         if ((len(node.body) == 1 and self._fails(node.body[0]))  # (what an `else:`/`elif` holds runs after it)
                 or (is_open and self._fails(node.body[-1], True) and self._prints(node.body[:-1])
@@ -2605,7 +2610,10 @@ class _FailIfs(ast.NodeTransformer):
         # `if r == want: print('ok')` / `else: raise AssertionError` (the check on the else side; its side that
         # passes only prints): `assert <cond>`, as Python decides it (left as written it held no assert, and the
         # tests were refused)
-        if node.orelse and (all(isinstance(s, ast.Pass) for s in node.body) or self._prints(node.body)) and (
+        # (not an if in a branch of another, such as an `elif`: `if r == 4: print('ok')` / `elif r == 5: print(..)`
+        # / `else: raise AssertionError` as an assert under the else failed every program returning 4)
+        if node.orelse and not branch and (
+                all(isinstance(s, ast.Pass) for s in node.body) or self._prints(node.body)) and (
                 (len(node.orelse) == 1 and self._fails(node.orelse[0]))
                 or (is_open and node.orelse and self._fails(node.orelse[-1], True)
                     and self._prints(node.orelse[:-1])
