@@ -3326,3 +3326,14 @@ def test_an_elif_chain_ending_in_a_raise_is_not_an_assert_under_the_else():
                                         (blk("def f(x):\n    return 2 * x + (x == 2)"), tests),
                                         (blk("def f(x):\n    return 2 * x + 2 * (x == 2)"), tests)])]
     assert got[:2] == ["passed 1/1", "passed 1/1"] and got[2] != "passed 1/1"
+
+
+def test_a_print_that_raises_what_the_tests_expect_is_kept():
+    # `with pytest.raises(KeyError): print(d['x'])` (or a try/except IndexError around a print): the print became
+    # `pass`, nothing was raised, and a right program failed
+    tests = [("import pytest\ndef test_a():\n    d = mk()\n    with pytest.raises(KeyError):\n        print(d['x'])\n"
+              "    assert d['a'] == 1\n"),
+             "d = mk()\ntry:\n    print(d['x'])\n    ok = False\nexcept KeyError:\n    ok = True\nassert ok\n"]
+    right, wrong = blk("def mk():\n    return {'a': 1}"), blk("def mk():\n    return {'a': 1, 'x': 0}")
+    got = [v.reason for v in _verdicts([(p, t) for t in tests for p in (right, wrong)])]
+    assert got == ["passed 1/1", "failed test 1 (test_a)", "passed 1/1", "failed test 1"]

@@ -2333,7 +2333,8 @@ class _DropPrints(ast.NodeTransformer):
     Only a print whose arguments call nothing but side-effect-free builtins (`str`, `len`, `round`...) or `format`
     of a string written in the tests (`'{} != {}'.format(r, want)`; a method of a value of the program's, `print(
     s.pop())`, changes what the tests check next) and that has no `file=`; none where the tests read what is
-    printed (`capsys`, `redirect_stdout`, `sys.stdout`...) or bind `print` themselves."""
+    printed (`capsys`, `redirect_stdout`, `sys.stdout`...) or bind `print` themselves, nor in a `try` or `with`
+    body (what the print raises may be what the tests expect: `with pytest.raises(KeyError): print(d['x'])`)."""
 
     _SAFE = frozenset({"str", "repr", "len", "format", "round", "abs", "int", "float", "bool", "type", "isinstance",
                        "hex", "bin", "oct", "chr", "ord", "ascii", "id"})
@@ -2341,6 +2342,7 @@ class _DropPrints(ast.NodeTransformer):
                           "StringIO", "getvalue"})
 
     def __init__(self, modules: list[ast.Module]):
+        self.guard = 0  # inside how many `try`/`with` bodies
         # (`builtins.print = ...` too: an attribute named print)
         self.on = not (_bound_names(modules) & ({"print"} | self._SAFE)) and not any(
             n.id in self._CAPTURE if isinstance(n, ast.Name) else n.attr in self._CAPTURE | {"print"}
@@ -2357,9 +2359,20 @@ class _DropPrints(ast.NodeTransformer):
                 return False
         return True
 
+    def _guarded(self, node):
+        # a print in a `try` or `with` body may be how the tests raise what they expect (`with pytest.raises(
+        # KeyError): print(d['x'])`, `try: print(r[5])` / `except IndexError: ok = True`): it stays, as written
+        self.guard += 1
+        try:
+            return self.generic_visit(node)
+        finally:
+            self.guard -= 1
+
+    visit_Try = visit_TryStar = visit_With = visit_AsyncWith = _guarded
+
     def visit_Expr(self, node: ast.Expr):
         c = node.value
-        if (self.on and isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == "print"
+        if (self.on and not self.guard and isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == "print"
                 and all(k.arg in ("sep", "end", "flush") for k in c.keywords)
                 and all(self._safe(a) for a in [*c.args, *(k.value for k in c.keywords)])):
             return ast.copy_location(ast.Pass(), node)
