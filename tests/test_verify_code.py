@@ -3337,3 +3337,13 @@ def test_a_print_that_raises_what_the_tests_expect_is_kept():
     right, wrong = blk("def mk():\n    return {'a': 1}"), blk("def mk():\n    return {'a': 1, 'x': 0}")
     got = [v.reason for v in _verdicts([(p, t) for t in tests for p in (right, wrong)])]
     assert got == ["passed 1/1", "failed test 1 (test_a)", "passed 1/1", "failed test 1"]
+
+
+def test_a_table_of_lists_read_again_keeps_what_the_program_changed_in_place():
+    # `assert all(f(x) == w for x, w in CASES)` then a loop checking the same items: a literal per read undid an
+    # in-place sort of the program's, and a right one failed
+    tests = ("CASES = [([3, 1, 2], [1, 2, 3]), ([2, 1], [1, 2])]\nassert all(f(x) == w for x, w in CASES)\n"
+             "for x, w in CASES:\n    assert x == w\n")
+    got = [v.reason for v in _verdicts([(blk("def f(xs):\n    xs.sort()\n    return xs"), tests),
+                                        (blk("def f(xs):\n    return sorted(xs)"), tests)])]
+    assert got == ["passed 2/2", "failed test 2"]
