@@ -82,8 +82,8 @@ def check_math_gold(item) -> None:
     """A text gold the math verifier reads no answer from ("####", "?", "-", "\\boxed{}": a placeholder) scores every
     completion wrong ("bad gold" in samples.jsonl alone): its problem counted as failed in every metric, the benchmark's
     accuracy deflated without a word; in grpo and distill every sample scored 0 (no gradient from its group, a held-out
-accuracy deflated). Refused before anything is drawn (eval, grpo, distill), as an empty gold is; `ponder verify`
-keeps its per-row "bad gold" verdicts."""
+    accuracy deflated). Refused before anything is drawn (eval, grpo, distill), as an empty gold is; `ponder verify`
+    keeps its per-row "bad gold" verdicts."""
     from .countdown import last_boxed
     from .math import _extract_gold, final_mark
 
