@@ -6120,3 +6120,14 @@ def test_a_revision_word_then_a_long_unfinished_list_is_read_at_once(after):
     t = time.perf_counter()
     assert extract_answer("\\boxed{6}" + after) is not None
     assert time.perf_counter() - t < 2.0
+
+
+def test_a_box_queried_and_answered_no_is_taken_back():
+    """"\\boxed{6}? No, that is wrong." read 6 and scored for the gold 6, while "The answer is 6? No." gives no answer;
+    the box alone with its "?" ("\\boxed{6}?") and "? Yes." keep 6, and "? No, it is 7." turns to 7."""
+    for denied in ("\\boxed{6}? No, that is wrong.", "\\boxed{6}? No.", "Is it \\boxed{6}? No.", "\\boxed{6}? Nah."):
+        assert extract_answer(denied) is None, denied
+        assert not check_math(denied, "6").correct
+    for kept in ("\\boxed{6}?", "So \\boxed{6}? Yes.", "\\boxed{6}? No idea why, but yes."):
+        assert extract_answer(kept) == "6", kept
+    assert extract_answer("\\boxed{6}? No, it is 7.") == "7"

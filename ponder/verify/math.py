@@ -2220,6 +2220,17 @@ _WRONG_WORD_RE = re.compile(
 )
 
 
+# a box queried and answered no: "\\boxed{6}? No, that is wrong.", "Is it \\boxed{6}? No." (read as 6, it scored for the gold
+# 6, while "The answer is 6? No." gives none; "\\boxed{6}?" alone and "? Yes." keep 6)
+_BOX_DENIED_RE = re.compile(r"[ \t$]*\?" + _NO_RE.pattern + r"(?=\s*(?:[,.;:!\u2014\u2013]|-\s|$))", re.I)
+
+
+def _box_denied_end(text: str, i: int) -> int:
+    """Where a "? No" right after a box ending at text[i] ends, or -1 when there is none."""
+    m = _BOX_DENIED_RE.match(text, i)
+    return -1 if m is None else m.end()
+
+
 def _retraction_end(text: str, i: int) -> int:
     """Where the clause right after a value ending at text[i] that takes the value back ends ("\boxed{6}, that's
     wrong", "\boxed{6}. Wrong,"), or -1 when there is none."""
@@ -3340,7 +3351,10 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                         ans = f"{ans[: -len(h)].rstrip() if h and ans.endswith(h) else ans} or {phr}"
                     else:
                         ans = phr
-            if not phrased and not lenient and box_end > 0 and (r_end := _retraction_end(text, box_end)) >= 0:
+            if not phrased and not lenient and box_end > 0 and (
+                (r_end := _retraction_end(text, box_end)) >= 0
+                or (r_end := _box_denied_end(text, box_end)) >= 0
+            ):
                 # "\boxed{6}, that's wrong, it is 7.", "\boxed{6}. That is wrong.", "\boxed{6} (which is a mistake)",
                 # "\boxed{6}. Wrong, it is 7.": the box is taken back (read as 6, it scored for the gold 6): the value the
                 # text turns to, else no answer
