@@ -141,20 +141,15 @@ def _item_names(items) -> list[str]:
 def _check_reward_fields(reward_fn, items) -> None:
     """The fields the reward's verifiers read from each item, checked without verifying anything (as grpo and distill
     check them): a bad one was refused only when judging, once every sample had been drawn."""
-    from ponder.verify.registry import Reward, check_item, check_math_gold
+    from ponder.verify.registry import Reward
 
     if not isinstance(reward_fn, Reward):  # (a callable reads what it reads)
         return
-    # (format and judge read no gold)
-    names = [n for n, _ in reward_fn.terms if n in ("math", "code", "countdown", "constraints")]
     for where, it in zip(_item_names(items), items):
-        for name in names:
-            try:
-                check_item(name, it)
-                if name == "math":
-                    check_math_gold(it)
-            except PonderError as e:
-                raise PonderError(f"{where}: reward {name!r}: {e}") from None
+        try:
+            reward_fn.check(it)
+        except PonderError as e:
+            raise PonderError(f"{where}: {e}") from None
 
 
 def _check_items(items, reward="math") -> list[dict]:

@@ -1576,3 +1576,19 @@ def test_a_corrupt_parquet_file_is_one_line(tmp_path):
         with pytest.raises(PonderError, match=re.escape(f"{p}: cannot read Parquet: ")) as e:
             load(p)
         assert "\n" not in str(e.value)
+
+
+def test_load_dataset_task_name_in_another_case_is_the_task(tmp_path):
+    """A "Countdown" task field (a capitalised export) picked the math verifier, which scores a completion giving the
+    bare target with no expression; a known task's name in any case or with spaces around is that task."""
+    from ponder.tasks import default_reward
+    from ponder.verify import get_reward
+
+    p = tmp_path / "c.jsonl"
+    p.write_text(json.dumps({"prompt": "Use 3, 4", "answer": "7", "numbers": [3, 4], "target": 7,
+                             "task": " Countdown"}) + "\n")
+    items = load_dataset(p)
+    assert items[0]["task"] == "countdown" and default_reward(None, items) == "countdown"
+    assert not get_reward(default_reward(None, items))("\\boxed{7}", items[0]).correct
+    p.write_text(json.dumps({"prompt": "a", "answer": "1", "task": "GSM8K"}) + "\n")
+    assert load_dataset(p)[0]["task"] == "GSM8K"  # (a name of the user's own is kept as written)

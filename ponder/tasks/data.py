@@ -622,6 +622,9 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         task = item.get("task")
         if task not in (None, "") and not isinstance(task, str):
             raise PonderError(f"{where}: field 'task' must be a task name, got {_type_name(task)} {task!r:.60}")
+        if isinstance(task, str) and task.strip().lower() in ("arith", "word", "countdown"):
+            # ("Countdown" picked the math verifier, which scores a countdown's bare target with no expression)
+            task = task.strip().lower()
         item["task"] = task or "math"
         items.append(item)
     if not items:

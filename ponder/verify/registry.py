@@ -297,6 +297,19 @@ class Reward:
             total += weight * v.value
         return RewardResult(reward=total, correct=bool(parts[self.primary]["correct"]), parts=parts)
 
+    def check(self, item) -> None:
+        """The fields this reward's verifiers read from `item`, checked without verifying anything (format and judge
+        read no gold): eval, grpo and distill refuse a bad item before sampling, not once every sample is drawn. A
+        placeholder math gold ("####") is refused too: every sample would score 0, unsaid."""
+        for name, _ in self.terms:
+            if name in ("math", "code", "countdown", "constraints"):
+                try:
+                    check_item(name, item)
+                    if name == "math":
+                        check_math_gold(item)
+                except PonderError as e:
+                    raise PonderError(f"reward {name!r}: {e}") from None
+
 
 _NUM = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _TERM = re.compile(rf"\s*(?P<sign>[+-])?\s*(?:(?P<w1>{_NUM})\s*\*\s*)?(?P<name>[A-Za-z_]\w*)"
