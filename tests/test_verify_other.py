@@ -1,8 +1,10 @@
 """Countdown, format, constraints and judge verifiers."""
 
+import contextlib
 import json
 import random
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
@@ -1454,6 +1456,126 @@ def test_http_judge_waits_as_long_as_a_rate_limit_asks(judge_server, monkeypatch
                            (429, "x", {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), (200, "SCORE: 7/10")]
     assert judge("p", "c").score == 0.7
     assert waits == [20.0, 2.5, 2.0, 60.0, 8.0]
+
+
+@contextlib.contextmanager
+def _raw_server(respond, tls=None):
+    """A server on a raw socket, yielding (its url, the connections it accepted): each connection, on its own thread,
+    has its request read whole, then respond(conn) writes what it likes (a reply cut off, or trickled). With `tls`
+    (a server SSLContext), over https."""
+    srv = socket.create_server(("127.0.0.1", 0))
+    conns = []
+
+    def handle(conn):
+        if tls is not None:
+            try:
+                conn = tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                return
+        with conn:  # the whole request read first: closing on unread bytes resets the connection
+            got = b""
+            while b"\r\n\r\n" not in got:
+                got += conn.recv(65536)
+            head, body = got.split(b"\r\n\r\n", 1)
+            size = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            while len(body) < size:
+                body += conn.recv(65536)
+            with contextlib.suppress(OSError):  # (the client hung up)
+                respond(conn)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:  # closed
+                return
+            conns.append(conn)
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http{'s' if tls else ''}://127.0.0.1:{srv.getsockname()[1]}/v1", conns
+    finally:
+        srv.close()
+
+
+@pytest.mark.parametrize("where", ["body", "headers", "https headers"])
+def test_http_judge_call_ends_within_its_timeout_against_a_trickling_server(where, monkeypatch, tmp_path):
+    """urlopen's timeout bounds each socket operation, not the reply: a server trickling a byte every 0.05 s (of the
+    body, or of its status line and headers) with timeout=0.3 kept the call alive as long as it trickled (5 s an
+    attempt here; forever for a stuck proxy), and each retry started again, stalling the RL step waiting on it. Each
+    attempt now ends at `timeout` (a timeout, retried like any network failure, then the one-line PonderError), so a
+    call takes at most (retries + 1) * timeout plus its backoff (0.5 s here, recorded, not waited). Over https too,
+    whose socket is another object than the one connected (a first fix shut that one, which did nothing)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    import ponder.verify.judge as judge_mod
+
+    waits = []
+    monkeypatch.setattr(judge_mod.time, "sleep", waits.append)
+    tls = None
+    if where.startswith("https"):
+        if shutil.which("openssl") is None:
+            pytest.skip("no openssl to make a certificate")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", tmp_path / "key.pem", "-out", tmp_path / "cert.pem", "-days", "1",
+                        "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+        monkeypatch.setattr(ssl, "_create_default_https_context", ssl._create_unverified_context)  # (self-signed)
+    stop = threading.Event()
+
+    def trickle(conn):
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
+        text = (head + b" " * 500) if where.endswith("headers") else (b" " * 500)
+        if where == "body":
+            conn.sendall(head)
+        for i in range(100):
+            if stop.is_set():
+                return
+            conn.sendall(text[i:i + 1])
+            stop.wait(0.05)
+
+    try:
+        with _raw_server(trickle, tls) as (url, conns):
+            judge = make_judge(url=url, rubric="r", timeout=0.3, retries=1)
+            t0 = time.monotonic()
+            with pytest.raises(PonderError, match=r"^judge: POST .* failed: timed out \(no whole reply within "
+                                                  r"timeout=0\.3 s\)$"):
+                judge("p", "c")
+            took = time.monotonic() - t0
+    finally:
+        stop.set()
+    assert len(conns) == 2 and waits == [0.5]  # retried once, after its backoff
+    assert took < 2 * 0.3 + 1.0  # the bound, and slack for a loaded machine (5 s an attempt before)
+
+
+def test_http_judge_reply_past_its_size_cap_is_an_error_read_no_further(judge_server, monkeypatch):
+    """The reply was read whole into memory, however large: an endpoint (a misrouted url, a proxy, a broken server)
+    sending gigabytes took the trainer's memory with it. The body is read in chunks up to a cap (16 MiB; replies are
+    kilobytes) and past it the call fails, not retried, as any unexpected response."""
+    import ponder.verify.judge as judge_mod
+
+    monkeypatch.setattr(judge_mod, "_MAX_REPLY", 1 << 20, raising=False)
+    judge = make_judge(url=judge_server, rubric="r", retries=2)
+    _Handler.seen.clear()
+    _Handler.replies[:] = [(200, "x" * (1 << 20) + "\nSCORE: 7/10"), (200, "SCORE: 7/10")]
+    with pytest.raises(PonderError, match=r"failed: unexpected response \(ValueError: a reply of over 1 MiB\)$"):
+        judge("p", "c")
+    assert len(_Handler.seen) == 1
+    assert judge("p", "c").score == 0.7  # a reply under the cap is read
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe{", b'{"choices": [{"message": {"content": "SCORE: 7/10 \xff"}}]}',
+                                  b"<html>502 Bad Gateway</html>", b""])
+def test_http_judge_reply_that_is_not_json_text_is_a_one_line_error(judge_server, body):
+    """A reply body that is not UTF-8 JSON (bytes of another encoding, an HTML page, nothing) is the one-line
+    PonderError of an unexpected response, not a traceback (checked in the hostile review; it held before)."""
+    _Handler.replies[:] = [(200, body)]
+    with pytest.raises(PonderError, match=r"^judge: POST .* failed: unexpected response \((JSON|Unicode)DecodeError"):
+        make_judge(url=judge_server, rubric="r", retries=0)("p", "c")
 
 
 @pytest.mark.parametrize("reasoning", ["The response gives the final score: 24-17, as the reference does.",

@@ -15,9 +15,14 @@ stderr: the fix is a larger max_new_tokens.
 
 The judge sees the completion's answer, what follows its first "</think>" (`strip_think=False`: all of it), fenced
 in <response> tags it cannot close. `Verdict.score` = k / max in [0, 1]; `Verdict.correct` = score >= threshold (default 0.5, i.e. at least half the
-rubric's points). An unreachable or failing endpoint raises PonderError after `retries` attempts (backing off 0.5 s, 1 s, ...,
+rubric's points). An unreachable or failing endpoint raises PonderError after 1 + `retries` attempts (backing off 0.5 s, 1 s, ...,
 or as long as a rate limit's Retry-After asks, up to 60 s): silently
-scoring 0 would poison a training run without anyone noticing. A content-filter refusal of one item (Azure's HTTP
+scoring 0 would poison a training run without anyone noticing. `timeout` bounds each attempt whole (connecting,
+sending, the whole reply: a server trickling its bytes cannot hold it), and a timed-out attempt is retried as any
+network failure: a call ends within (retries + 1) * timeout plus its waits between attempts (8 s at most each, or a
+Retry-After's 60 s), and two more attempts at most where the model refuses a setting (see _adapt). Not in the
+bound: resolving the host's name (the system resolver's own timeout), and a host of several addresses, tried in
+turn, up to timeout each, before the attempt's time is found spent. A reply over 16 MiB is an error. A content-filter refusal of one item (Azure's HTTP
 400 with error code "content_filter", or a reply whose finish_reason is "content_filter") is that item's verdict,
 "judge refused (content filter)" with score 0, not an error: the endpoint works, it declined to grade this response.
 So is a grading prompt too long for a local judge's context to leave room for a verdict line (JUDGE_OVERFLOW, score
@@ -33,6 +38,7 @@ import itertools
 import json
 import numbers
 import re
+import socket
 import string
 import sys
 import threading
@@ -170,13 +176,12 @@ class _ErrorReply(Exception):
     """An HTTP 200 reply that holds an error object instead of choices (its message)."""
 
 
-def _error_body(e: urllib.error.HTTPError) -> dict:
+def _error_body(raw: bytes) -> dict:
     """The error object of an HTTP error's JSON body ({} where there is none): OpenAI's and Azure's {"error": {...}},
     or vLLM's own at the top level ({"object": "error", "message": ...})."""
     try:
-        body = json.loads(e.read())
-    # RecursionError: a deeply nested body; HTTPException: one cut off in transit (IncompleteRead)
-    except (ValueError, OSError, RecursionError, http.client.HTTPException):
+        body = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: a deeply nested body
         return {}
     err = body.get("error", body) if isinstance(body, dict) else None
     if isinstance(err, str):  # TGI: {"error": "Input validation error: ...", "error_type": "validation"}
@@ -219,6 +224,109 @@ def _retry_after(e: urllib.error.HTTPError) -> float:
     return 0.0
 
 
+# A reply is kilobytes (a verdict of max_tokens tokens); one read whole however large (a misrouted url, a broken
+# server or proxy sending gigabytes) took the trainer's memory with it.
+_MAX_REPLY = 16 << 20
+
+
+class _Watch:
+    """One attempt's deadline, `timeout` seconds from its start. urlopen's timeout bounds each socket operation, not
+    the reply: a server trickling a byte every 50 s (of its headers or its body) kept a call with timeout=60 alive
+    as long as it liked, and the RL step waiting on it. At the deadline a timer shuts the attempt's connection down,
+    which ends a read blocked on it wherever it is, TLS handshake included. It shuts it through a duplicate of the
+    socket's descriptor, its own until the attempt is done: TLS detaches the socket it wraps (so that socket
+    object shut nothing), and a descriptor number could be another thread's by then."""
+
+    def __init__(self, timeout: float):
+        self.timeout, self.deadline = timeout, time.monotonic() + timeout
+        self.expired, self.dup, self.lock = False, None, threading.Lock()
+        self.timer = threading.Timer(timeout, self._expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _shut(self) -> None:
+        if self.dup is not None:
+            try:
+                self.dup.shutdown(socket.SHUT_RDWR)
+            except OSError:  # (the peer is gone already)
+                pass
+
+    def _expire(self) -> None:
+        with self.lock:
+            self.expired = True
+            self._shut()
+
+    def adopt(self, sock):
+        with self.lock:
+            self.dup = sock.dup()
+            if self.expired:
+                self._shut()
+        return sock
+
+    def error(self) -> TimeoutError:
+        return TimeoutError(f"timed out (no whole reply within timeout={self.timeout:g} s)")
+
+    def done(self) -> None:
+        self.timer.cancel()
+        with self.lock:
+            if self.dup is not None:
+                self.dup.close()
+                self.dup = None
+
+
+class _WatchedHTTP(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    """urllib's http and https handler, whose connections give their socket to the request's _Watch."""
+
+    def do_open(self, http_class, req, **kw):
+        def connection(host, **args):
+            conn = http_class(host, **args)
+            # (http.client makes the socket with this attribute, before any TLS handshake or proxy tunnel)
+            conn._create_connection = lambda *a, **k: req.watch.adopt(socket.create_connection(*a, **k))
+            return conn
+        return super().do_open(connection, req, **kw)
+
+
+def _read(resp, watch: _Watch, cap: int) -> bytes:
+    """A reply's body, read in chunks while its attempt has time (TimeoutError after) and up to `cap` bytes
+    (ValueError past it). (read1: one socket read a chunk, so the deadline is checked between each.)"""
+    body = bytearray()
+    while chunk := resp.read1(1 << 16):
+        body += chunk
+        if len(body) > cap:
+            raise ValueError(f"a reply of over {cap >> 20} MiB")
+        if time.monotonic() > watch.deadline:
+            break
+    if watch.expired or time.monotonic() > watch.deadline:
+        raise watch.error()
+    if getattr(resp, "length", None):  # the connection ended short of its Content-Length
+        raise http.client.IncompleteRead(bytes(body), resp.length)
+    return bytes(body)
+
+
+def _post(opener, req, timeout: float) -> bytes:
+    """POST `req` and read its reply, all within `timeout` seconds (see _Watch). An HTTPError is raised with its body
+    read (e.body, b"" where it could not be) under the same deadline; a timeout as TimeoutError."""
+    req.watch = watch = _Watch(timeout)
+    try:
+        try:
+            with opener.open(req, timeout=timeout) as resp:
+                return _read(resp, watch, _MAX_REPLY)
+        except urllib.error.HTTPError as e:
+            try:  # (only its message is wanted: a smaller cap)
+                e.body = _read(e, watch, 1 << 20)
+            except (ValueError, OSError, AttributeError, http.client.HTTPException):
+                e.body = b""
+            raise
+    except urllib.error.HTTPError:
+        raise
+    except (OSError, http.client.HTTPException):
+        if watch.expired:  # whatever the cut left (a reset, an end of file, a short body) is the timeout it is
+            raise watch.error() from None
+        raise
+    finally:
+        watch.done()
+
+
 def _adapt(fields: dict, sent: dict, err: dict) -> str | None:
     """The request settings without one the model refused in HTTP 400 `err`, or None if it refused none of them.
     OpenAI's reasoning models (o-series, gpt-5) refuse "max_tokens" ("Use 'max_completion_tokens' instead",
@@ -246,6 +354,7 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
     headers = {"Content-Type": "application/json"}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
+    opener = urllib.request.build_opener(_WatchedHTTP())  # (and the environment's proxies, as urlopen)
 
     # the request's settings, adapted once for all calls where the model refuses one (see _adapt)
     fields: dict = {"temperature": 0.0, "max_tokens": max_new_tokens}
@@ -262,8 +371,7 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                                "messages": [{"role": "user", "content": prompt}]}).encode()
             req = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
             try:
-                with urllib.request.urlopen(req, timeout=timeout) as resp:
-                    data = json.loads(resp.read())
+                data = json.loads(_post(opener, req, timeout))
                 # some servers and routers (OpenRouter, proxies) answer HTTP 200 with an error object and no choices:
                 # their message, retried as a server error, was a bare "unexpected response (KeyError: 'choices')"
                 if isinstance(data, dict) and "choices" not in data and "error" in data:
@@ -287,7 +395,7 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                     raise TypeError("content is not a string")
                 return content, cut
             except urllib.error.HTTPError as e:
-                err = _error_body(e)  # Azure's refusal of one prompt by content policy (error code "content_filter")
+                err = _error_body(e.body)  # Azure's refusal of one prompt by content policy (error code "content_filter")
                 if e.code == 400 and err.get("code") == "content_filter":
                     return None
                 # a setting this model refuses (OpenAI's reasoning models: max_tokens, temperature 0): asked again
