@@ -1458,6 +1458,26 @@ def test_http_judge_waits_as_long_as_a_rate_limit_asks(judge_server, monkeypatch
     assert waits == [20.0, 2.5, 2.0, 60.0, 8.0]
 
 
+def test_http_judge_does_not_retry_a_spent_quota(judge_server, monkeypatch):
+    """OpenAI answers a spent quota or billing limit with HTTP 429 "insufficient_quota", which no wait clears: it was
+    retried as a rate limit (up to 60 s a wait) before the run ended anyway. It ends at once, its message said."""
+    import ponder.verify.judge as judge_mod
+
+    waits = []
+    monkeypatch.setattr(judge_mod.time, "sleep", waits.append)
+    judge = make_judge(url=judge_server, rubric="r", retries=3)
+    quota = {"error": {"message": "You exceeded your current quota", "type": "insufficient_quota",
+                       "code": "insufficient_quota"}}
+    _Handler.seen.clear()
+    _Handler.replies[:] = [(429, quota, {"Retry-After": "20"}), (200, "SCORE: 7/10")]
+    with pytest.raises(PonderError, match="failed: HTTP 429: You exceeded your current quota$"):
+        judge("p", "c")
+    assert waits == [] and len(_Handler.seen) == 1
+    _Handler.replies[:] = [(429, {"error": {"message": "Rate limit", "code": "rate_limit_exceeded"}}),
+                           (200, "SCORE: 7/10")]
+    assert judge("p", "c").score == 0.7 and len(waits) == 1  # (a rate limit is still waited out)
+
+
 @contextlib.contextmanager
 def _raw_server(respond, tls=None):
     """A server on a raw socket, yielding (its url, the connections it accepted): each connection, on its own thread,

@@ -433,6 +433,10 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                 # (409) may, as OpenAI's own client retries them
                 if e.code < 500 and e.code not in (408, 409, 429):
                     break
+                # (OpenAI's 429 for a spent quota or billing limit is no rate limit: it never clears by waiting, and
+                # the retries slept up to 60 s each before saying so)
+                if e.code == 429 and (err.get("code") or err.get("type")) == "insufficient_quota":
+                    break
                 # a rate limit's own wait: the backoff alone retried too soon and ended the run while still limited
                 asked = _retry_after(e)
             except _ErrorReply as e:
