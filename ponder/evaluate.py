@@ -623,49 +623,167 @@ _RECORDED_ONLY = ("ran_on",)
 _KWARG_FLAGS = {"n_votes": "--votes", "weighted": "--weighted", "early_stop": "--early-stop",
                 "n_candidates": "--candidates", "scorer": "--scorer", "rounds": "--rounds", "budget": "--budget",
                 "waits": "--waits-bf", "level": "--effort", "answer_tokens": "--answer-tokens"}
+# A setting of config.json or a progress header -> the `ponder eval` (--sweep) flag that sets it, for refusals: the
+# user typed flags ("its parallel_ns is [1, 2, 4]" named a key of the file). Those of Python's alone (n_boot, stop,
+# extract, equal, batch_problems, and kind) keep their names: no flag sets them.
+_SETTING_FLAGS = {"model": "--model", "models": "--model", "dtype": "--dtype", "dtypes": "--dtype",
+                  "device": "--device", "devices": "--device", "method": "--method", "methods": "--methods",
+                  "n": "-n", "ks": "--k", "parallel_ns": "--ns", "budgets": "--budgets",
+                  "max_new_tokens": "--max-new-tokens", "temperature": "--temperature", "top_p": "--top-p",
+                  "seed": "--seed", "task_seed": "--task-seed", "reward": "--reward", "chat": "--chat",
+                  "system": "--system", "chat_template_kwargs": "--chat-template-kwargs",
+                  "answer_tokens": "--answer-tokens", "waits": "--waits", "judge_model": "--judge-model",
+                  "rubric": "--rubric"}
+_COMMA_LISTS = ("ks", "parallel_ns", "budgets", "methods")  # (their flags take "1,4,16": said so)
+# method options evaluate records where not given (the count options, budget forcing's budget, effort's level,
+# self-refine's rounds, the scorer): never left out as defaults, an older record without one is not taken for it
+_RECORDED_DEFAULTS = ("n_votes", "n_candidates", "budget", "level", "rounds", "scorer")
+
+
+def _method_defaults(name) -> dict:
+    """The defaults of a test-time method's options, as config.json records values (effort: budget forcing's too)."""
+    fn = scale.METHODS.get(name) if isinstance(name, str) else None
+    if fn is None:
+        return {}
+    params = dict(inspect.signature(fn).parameters)
+    if name == "effort":
+        params = {**inspect.signature(scale.budget_forcing).parameters, **params}
+    return {k: _jsonable(p.default) for k, p in params.items() if p.default is not p.empty}
+
+
+def _comparable(cfg: dict) -> dict:
+    """A saved or asked config (or progress header) with equivalent spellings made alike, so that settings which
+    draw the same samples compare equal: a method option at its default is the option unset (API: waits=0,
+    weighted=False); budget forcing's budget is the --max-new-tokens it defaults to, which caps nothing else there
+    (--budget 16 was refused on resume as another evaluation than --max-new-tokens 16: "its max_new_tokens is 16,
+    this evaluation's None", the same samples), effort's level sets its budget; a reward spec is its terms
+    ("math+0.1*format" = "math + 0.1*format"); a sweep's methods in any order, and the settings of methods it does
+    not run (a sequential sweep's temperature and max_new_tokens, waits without budget forcing, answer_tokens
+    without a sequential method) are unset."""
+    c = dict(cfg)
+    reward = c.get("reward")
+    if isinstance(reward, (str, dict)):  # (a callable is recorded by its name: compared as it is)
+        from ponder.verify.registry import _parse
+
+        try:
+            c["reward"] = [[k, float(w)] for k, w in (_parse(reward) if isinstance(reward, str) else reward.items())]
+        except (PonderError, TypeError, ValueError):
+            pass
+    if c.get("kind") == "sweep":
+        methods = c.get("methods")
+        if isinstance(methods, list) and all(isinstance(m, str) for m in methods):
+            c["methods"] = sorted(methods)  # (the curves are drawn per method: the same whatever their order)
+            if not set(methods) & set(PARALLEL_METHODS):
+                c.update(max_new_tokens=None, temperature=None, top_p=None)
+            if "budget_forcing" not in methods:
+                c["waits"] = None
+            if not set(methods) & set(SEQUENTIAL_METHODS):
+                c["answer_tokens"] = None
+        return c
+    method, mk = c.get("method"), c.get("method_kwargs")
+    if isinstance(mk, dict):
+        mk = dict(mk)
+        if method == "budget_forcing" and "budget" not in mk:  # (its default, as evaluate sets it)
+            mk["budget"] = c.get("max_new_tokens")
+        defaults = _method_defaults(method)
+        c["method_kwargs"] = {k: v for k, v in mk.items()
+                              if k in _RECORDED_DEFAULTS or k not in defaults or v != defaults[k]}
+    if method in ("budget_forcing", "effort"):
+        c["max_new_tokens"] = None
+    return c
+
+
+def _shown(key: str, v) -> str:
+    """A setting's value as a refusal says it: as its flag takes it where it has one."""
+    if v is None:
+        return "unset"
+    if key in _COMMA_LISTS and isinstance(v, list):
+        return ",".join(str(x) for x in v)
+    if key == "models" and isinstance(v, list):
+        return " and ".join(repr(x) for x in v)
+    return repr(v)
+
+
+def _said_differ(key: str, flag: str | None, s, w, this: str, unset: str = "unset") -> str:
+    """One setting that differs, in words: by its flag where it has one (a switch as given or not)."""
+    if key in ("chat", "weighted", "early_stop") and flag is not None:  # (a switch left out is off)
+        if bool(s):
+            return f"it was run with {flag}, {this} without it"
+        return f"it was run without {flag}, {this} with it"
+    name = flag or key
+    if key in ("parallel_chunk", "sequential_chunk"):  # (the problems in each of a sweep's chunks: batch_problems')
+        name = f"{key} (batch_problems)"
+
+    def shown(v):
+        return unset if v is None else _shown(key, v)
+    return f"its {name} is {shown(s)}, {this}'s {shown(w)}"
 
 
 def _first_difference(saved: dict, wanted: dict, ignore=()) -> str | None:
-    """The first setting in which a saved header or config.json differs from this evaluation's, described (the
-    weights last: other dtype is said as such, not as other weights); settings in ``ignore`` are not compared."""
+    """The first setting in which a saved header or config.json differs from this evaluation's (or sweep's),
+    described by the flag that sets it (the weights last: other dtype is said as such, not as other weights);
+    settings in ``ignore`` are not compared, equivalent spellings are alike (``_comparable``)."""
     wanted = json.loads(json.dumps(json_safe(wanted), default=str))  # (as it reads back: tuples as lists)
+    this = "this sweep" if wanted.get("kind") == "sweep" else "this evaluation"
+    last = ("weights_sha256", "models_sha256")
     keys = [k for k in list(wanted) + [k for k in saved if k not in wanted] if k not in ignore]
     if "task_seed" in keys and "items_sha256" in keys:  # (before the items it drew: another --task-seed was said
         keys.remove("task_seed")  # as "its items differ", naming no flag)
         keys.insert(keys.index("items_sha256"), "task_seed")
-    for key in [k for k in keys if k != "weights_sha256" and k not in _RECORDED_ONLY] + ["weights_sha256"]:
+    if "task_seed" in keys and "task_seed" not in saved:  # (an older Ponder drew a built-in task's problems with --seed)
+        saved = {**saved, "task_seed": saved.get("seed")}
+    s_cmp, w_cmp = _comparable(saved), _comparable(wanted)
+    for key in [k for k in keys if k not in last and k not in _RECORDED_ONLY] + [k for k in last if k in keys]:
         if key in _ADDED_SETTINGS and key not in saved:
             continue
-        if key == "task_seed" and key not in saved:  # (an older Ponder drew a built-in task's problems with --seed)
-            saved = {**saved, "task_seed": saved.get("seed")}
         # the model is named as it was given: the same checkpoint as runs/x/ or by its absolute path, its weights and
         # tokenizer the same, was refused as another model
         if key == "model" and saved.get("weights_sha256") is not None and all(
                 saved.get(k) == wanted.get(k) for k in ("weights_sha256", "tokenizer_sha256")):
             continue
-        if saved.get(key) != wanted.get(key):
-            if key == "items_sha256":
-                return "its items differ from these (another task, split, --limit or data file)"
-            if key == "method_kwargs" and isinstance(saved.get(key), dict) and isinstance(wanted.get(key), dict):
-                # (the whole dict named no option: "its method_kwargs is {'n_votes': 2}, ...'s {'n_votes': 3}")
-                s_kw, w_kw, none = saved[key], wanted[key], object()
-                k = next((k for k in [*w_kw, *s_kw] if s_kw.get(k, none) != w_kw.get(k, none)), None)
-                if k is not None:  # (one given on one side only, --weighted added: the whole dicts named no option)
-                    flag = f" ({_KWARG_FLAGS[k]})" if k in _KWARG_FLAGS else ""
-                    s_v, w_v = (repr(kw[k]) if k in kw else "unset (the method's default)" for kw in (s_kw, w_kw))
-                    return f"its {k}{flag} is {s_v}, this evaluation's {w_v}"
-            if key == "n_problems":  # (config.json's field name named no flag: --limit, or another task's 200)
-                return (f"it has {saved.get(key)!r} problems, this evaluation {wanted.get(key)!r} (another --limit, "
-                        "task, split or data file)")
-            if key == "tokenizer_sha256":
+        if s_cmp.get(key) == w_cmp.get(key):
+            continue
+        if key == "items_sha256":
+            return "its items differ from these (another --task, --split, --limit or --data file)"
+        if key == "method_kwargs" and isinstance(s_cmp.get(key), dict) and isinstance(w_cmp.get(key), dict):
+            # (the whole dict named no option: "its method_kwargs is {'n_votes': 2}, ...'s {'n_votes': 3}")
+            s_kw, w_kw, none = s_cmp[key], w_cmp[key], object()
+            k = next((k for k in [*w_kw, *s_kw] if s_kw.get(k, none) != w_kw.get(k, none)), None)
+            if k is not None:  # (one given on one side only, --weighted added: the whole dicts named no option)
+                flag = _KWARG_FLAGS.get(k)
+                s_v, w_v = (kw[k] if k in kw else None for kw in (s_kw, w_kw))
+                said = _said_differ(k, flag, s_v, w_v, this, unset="unset (the method's default)")
+                if k == "budget" and w_cmp.get("method") == "budget_forcing":  # (set by either flag)
+                    said += " (budget forcing's thinking budget: --budget, else --max-new-tokens)"
+                return said
+        if key == "n_problems":  # (config.json's field name named no flag: --limit, or another task's 200)
+            return (f"it has {saved.get(key)!r} problems, {this} {wanted.get(key)!r} (another --limit, --task, "
+                    "--split or --data file)")
+        if key in ("weights_sha256", "tokenizer_sha256", "models_sha256"):
+            if key == "models_sha256":  # (per model: the first whose weights or tokenizer differ)
+                s_all, w_all = saved.get(key), wanted.get(key)
+                if not (isinstance(s_all, dict) and isinstance(w_all, dict)):
+                    return f"its models_sha256 is {s_all!r:.80}, {this}'s {w_all!r:.80}"
+                m = next(m for m in [*w_all, *s_all] if s_all.get(m) != w_all.get(m))
+                s_m, w_m = (x.get(m) if isinstance(x.get(m), dict) else {} for x in (s_all, w_all))
+                part = "tokenizer" if s_m.get("weights") == w_m.get("weights") else "weights"
+                s_d, w_d, model = s_m.get(part), w_m.get(part), f"model {m!r}"
+            else:
+                part = "tokenizer" if key == "tokenizer_sha256" else "weights"
+                s_d, w_d = saved.get(key), wanted.get(key)
                 model = "the model" if wanted.get("model") is None else f"model {wanted['model']!r}"
+            if part == "tokenizer":
                 return (f"the tokenizer or chat template of {model} differs from the one it was started with "
-                        f"(tokenizer_sha256 {str(saved.get(key))[:12]}, now {str(wanted.get(key))[:12]})")
-            if key == "weights_sha256":
-                model = "the model" if wanted.get("model") is None else f"model {wanted['model']!r}"
-                return (f"the weights of {model} differ from those it was started with (weights_sha256 "
-                        f"{str(saved.get(key))[:12]}, now {str(wanted.get(key))[:12]}: retrained or replaced since)")
-            return f"its {key} is {saved.get(key)!r}, this evaluation's {wanted.get(key)!r}"
+                        f"(tokenizer_sha256 {str(s_d)[:12]}, now {str(w_d)[:12]})")
+            return (f"the weights of {model} differ from those it was started with (weights_sha256 "
+                    f"{str(s_d)[:12]}, now {str(w_d)[:12]}: retrained or replaced since)")
+        flag = _SETTING_FLAGS.get(key)
+        s_v, w_v = saved.get(key), wanted.get(key)
+        if key in ("dtypes", "devices") and isinstance(s_v, dict) and isinstance(w_v, dict):  # (a sweep's, per model)
+            m = next((m for m in [*w_v, *s_v] if s_v.get(m) != w_v.get(m)), None)
+            if m is not None:
+                return f"its {flag} of model {m!r} is {_shown(key, s_v.get(m))}, {this}'s {_shown(key, w_v.get(m))}"
+        return _said_differ(key, flag, s_v, w_v, this)
     return None
 
 
@@ -1498,6 +1616,10 @@ def sweep(
                     saved = json.loads(read_text(d / "config.json"))
                     summ = json.loads(read_text(d / "summary.json"))
                     curves = json.loads(read_text(d / "scaling.json"))["curves"]
+                    # in the order asked (methods given in another order are the same sweep: _comparable)
+                    order = [(m, x) for m in mods for x in par + seq]
+                    curves.sort(key=lambda c: order.index((c["model"], c["method"])) if (c["model"], c["method"])
+                                in order else len(order))
                 except (OSError, ValueError, KeyError, TypeError) as e:
                     raise PonderError(f"--resume {d}: its config.json, summary.json or scaling.json is unreadable "
                                       f"({e})") from None

@@ -2625,7 +2625,7 @@ def test_eval_interrupted_prints_the_resume_line_which_finishes_it(tmp_path, cap
     std = capsys.readouterr()
     assert std.out == out and "this evaluation had finished; its saved summary" in std.err
     assert main([*again, "--seed", "1"]) == 2
-    assert "holds a finished evaluation: its seed is 0, this evaluation's 1" in capsys.readouterr().err
+    assert "holds a finished evaluation: its --seed is 0, this evaluation's 1" in capsys.readouterr().err
 
 
 def test_eval_sweep_interrupted_says_what_it_kept_and_its_resume_line_finishes_it(tmp_path, capsys, monkeypatch):
@@ -2781,7 +2781,7 @@ def test_eval_resume_with_another_judge_rubric_is_refused(tmp_path, capsys):
     capsys.readouterr()
     assert main([*args[:-6], "be lenient", *args[-5:], "--resume"]) == 2
     err = capsys.readouterr().err
-    assert "holds a finished evaluation: its rubric is 'be strict', this evaluation's 'be lenient'" in err, err
+    assert "holds a finished evaluation: its --rubric is 'be strict', this evaluation's 'be lenient'" in err, err
 
 
 @pytest.mark.parametrize("args,match", [
@@ -3455,7 +3455,7 @@ def test_eval_resume_names_the_limit_where_the_number_of_problems_differs(tmp_pa
     capsys.readouterr()
     assert main([*args[:2], "1", *args[3:], "--resume"]) == 2
     err = capsys.readouterr().err
-    assert "n_problems" not in err and "it has 2 problems, this evaluation 1 (another --limit, task, split" in err
+    assert "n_problems" not in err and "it has 2 problems, this evaluation 1 (another --limit, --task, --split" in err
 
 
 @pytest.mark.parametrize("preset, advice", [("grpo", "try --preset dapo"), ("dapo", "try a harder/easier --task")])
@@ -3520,7 +3520,7 @@ def test_eval_resume_names_the_method_option_that_differs_by_its_flag(tmp_path, 
     capsys.readouterr()
     assert main([*args, "3", "--resume"]) == 2
     err = capsys.readouterr().err
-    assert "its n_votes (--votes) is 2, this evaluation's 3" in err and "method_kwargs" not in err, err
+    assert "its --votes is 2, this evaluation's 3" in err and "method_kwargs" not in err, err
 
 
 def test_grpo_errors_other_than_the_context_check_propagate_as_raised(tmp_path, monkeypatch):
@@ -3785,7 +3785,7 @@ def test_eval_takes_a_system_prompt_recorded_and_kept_on_resume(tmp_path, capsys
     capsys.readouterr()
     for other in (["--system", "Think hard."], []):  # another system prompt, or none: not this evaluation
         assert main([*base, *other, "--out", str(out), "--resume"]) == 2
-        assert "its system is 'Answer briefly.'" in capsys.readouterr().err
+        assert "its --system is 'Answer briefly.'" in capsys.readouterr().err
     assert main([*base[:-2], "--quiet", "--system", "x"]) == 2  # without --chat a text prompt has no system turn
     assert "--system: used only with --chat" in capsys.readouterr().err
     data = tmp_path / "msgs.jsonl"
@@ -3910,7 +3910,7 @@ def test_eval_task_seed_keeps_the_test_set_while_seed_changes_the_samples(tmp_pa
     assert main(["eval", "--model", "tiny", "--task", "arith", "--limit", "3", "--method", "sampling", "-n", "2",
                  "--temperature", "1.0", "--max-new-tokens", "8", "--quiet", "--seed", "1", "--task-seed", "7",
                  "--out", str(tmp_path / "c"), "--resume"]) == 2
-    assert "its task_seed is 1, this evaluation's 7" in capsys.readouterr().err
+    assert "its --task-seed is 1, this evaluation's 7" in capsys.readouterr().err
     # a run saved before --task-seed existed (no key) resumes as if its task_seed were its seed
     cfg3.pop("task_seed")
     (tmp_path / "c" / "config.json").write_text(json.dumps(cfg3))
@@ -4090,3 +4090,38 @@ def test_a_training_run_refuses_an_out_holding_probe_results(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "holds probe results (contamination.json)" in err, err
         assert sorted(p.name for p in d.iterdir()) == ["contamination.json"]
+
+
+def test_eval_resume_takes_budget_forcings_budget_spelled_either_way(tmp_path, capsys):
+    """`--method budget_forcing --max-new-tokens 8` and `--budget 8` draw the same samples (the budget defaults to
+    --max-new-tokens, which caps nothing else there), yet --resume with the other spelling was refused: "its
+    max_new_tokens is 8, this evaluation's None", a key of config.json and no difference. It resumes (an interrupted
+    one: test_evaluate); another budget is refused by its flag, in one line."""
+    base = ["eval", "--model", "tiny", "--task", "arith", "--limit", "1", "--method", "budget_forcing", "--quiet",
+            "--json", "--answer-tokens", "4"]
+    assert main([*base, "--max-new-tokens", "8", "--out", str(tmp_path / "full")]) == 0
+    full = capsys.readouterr().out
+    assert main([*base, "--budget", "8", "--out", str(tmp_path / "full"), "--resume"]) == 0
+    std = capsys.readouterr()
+    assert "this evaluation had finished" in std.err and json.loads(std.out)["metrics"] == json.loads(full)["metrics"]
+    assert main([*base, "--budget", "9", "--out", str(tmp_path / "full"), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a finished evaluation: its --budget is 8, this evaluation's 9 (budget forcing's thinking budget: " \
+           "--budget, else --max-new-tokens)" in err and err.count("\n") == 1, err
+
+
+def test_eval_sweep_resume_names_flags_and_takes_its_methods_in_any_order(tmp_path, capsys):
+    """A sweep resumed with another --ns said "its parallel_ns is [1, 2], this evaluation's [1, 4]": a key of
+    config.json, and not an evaluation. It names --ns and the sweep. The same --methods in another order are the same
+    sweep: a finished one gives its curves, in the order asked."""
+    base = ["eval", "--sweep", "--model", "tiny", "--task", "arith", "--limit", "2", "--max-new-tokens", "4",
+            "--quiet", "--json", "--out", str(tmp_path / "s")]
+    assert main([*base, "--ns", "1,2", "--methods", "majority,best_of_n"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main([*base, "--ns", "1,4", "--methods", "majority,best_of_n", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a finished sweep: its --ns is 1,2, this sweep's 1,4;" in err and err.count("\n") == 1, err
+    assert main([*base, "--ns", "2,1", "--methods", "best_of_n,majority", "--resume"]) == 0
+    std = capsys.readouterr()
+    assert "this sweep had finished" in std.err
+    assert json.loads(std.out)["curves"] == first["curves"][::-1]

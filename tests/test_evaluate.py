@@ -1291,7 +1291,7 @@ def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_pat
     lines = f.read_bytes().split(b"\n")
     assert len(lines) == 4 and lines[-1] == b""  # header, chunks 0 and 1
     f.write_bytes(b"\n".join(lines[:2]) + b"\n" + lines[2][:len(lines[2]) // 2])  # a crash inside chunk 1's write
-    with pytest.raises(PonderError, match=r"--resume .*cut: holds an interrupted evaluation: its seed is 1, this "
+    with pytest.raises(PonderError, match=r"--resume .*cut: holds an interrupted evaluation: its --seed is 1, this "
                                           r"evaluation's 2; give the same settings"):
         evaluate(model, tok, ITEMS, out_dir=d, resume=True, **{**kw, "seed": 2})
     with pytest.raises(PonderError, match="its items differ"):
@@ -1302,12 +1302,12 @@ def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_pat
 
     import torch
 
-    with pytest.raises(PonderError, match="its dtype is 'torch.float32', this evaluation's 'torch.float64'"):
+    with pytest.raises(PonderError, match="its --dtype is 'torch.float32', this evaluation's 'torch.float64'"):
         evaluate(copy.deepcopy(model).to(torch.float64), tok, ITEMS, out_dir=d, resume=True, **kw)
     # chunks drawn on a GPU are not continued on the CPU (no GPU here: the header says where they were drawn)
     head, rest = f.read_text().split("\n", 1)
     f.write_text(json.dumps({**json.loads(head), "device": "cuda"}) + "\n" + rest)
-    with pytest.raises(PonderError, match="its device is 'cuda', this evaluation's 'cpu'"):
+    with pytest.raises(PonderError, match="its --device is 'cuda', this evaluation's 'cpu'"):
         evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)
     f.write_text(head + "\n" + rest)
     evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)
@@ -1316,7 +1316,7 @@ def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_pat
     _interrupt_at_chunk(monkeypatch, "sampling", 0)
     again = evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)
     assert again["resumed"] == "finished" and again["metrics"]["pass@1"] == full["metrics"]["pass@1"]
-    with pytest.raises(PonderError, match="holds a finished evaluation: its n is 2, this evaluation's 1"):
+    with pytest.raises(PonderError, match="holds a finished evaluation: its -n is 2, this evaluation's 1"):
         evaluate(model, tok, ITEMS, out_dir=d, resume=True, **{**kw, "n": 1})
     with pytest.raises(PonderError, match="holds a finished evaluation: its items differ from these"):
         evaluate(model, tok, ITEMS[::-1], out_dir=d, resume=True, **kw)
@@ -1372,7 +1372,7 @@ def test_a_finished_eval_asked_again_in_another_dtype_says_so(micro, tmp_path):
     kw = dict(method="greedy", ks=(1,), max_new_tokens=4, progress=False, n_boot=20, out_dir=tmp_path)
     evaluate(model, tok, ITEMS[:1], **kw)
     assert json.loads((tmp_path / "config.json").read_text())["dtype"] == "torch.float32"
-    with pytest.raises(PonderError, match="holds a finished evaluation: its dtype is 'torch.float32', this "
+    with pytest.raises(PonderError, match="holds a finished evaluation: its --dtype is 'torch.float32', this "
                                           "evaluation's 'torch.float64'"):
         evaluate(copy.deepcopy(model).to(torch.float64), tok, ITEMS[:1], resume=True, **kw)
 
@@ -1410,8 +1410,7 @@ def test_an_interrupted_eval_resumes_with_other_ks_as_an_uninterrupted_run_with_
     assert _without_latency(tmp_path / "cut" / "samples.jsonl") == _without_latency(tmp_path / "full" / "samples.jsonl")
     assert (tmp_path / "cut" / "config.json").read_bytes() == (tmp_path / "full" / "config.json").read_bytes()
     # a finished one asked with other ks is still refused: its saved summary has the old ones
-    with pytest.raises(PonderError, match=r"holds a finished evaluation: its ks is \[1, 2, 3\], this evaluation's "
-                                          r"\[1, 2\]"):
+    with pytest.raises(PonderError, match="holds a finished evaluation: its --k is 1,2,3, this evaluation's 1,2;"):
         evaluate(model, tok, ITEMS, ks=(1, 2), out_dir=tmp_path / "cut", resume=True, **kw)
 
 
@@ -1434,7 +1433,7 @@ def test_an_eval_asked_again_with_another_extract_or_equal_is_refused_not_mixed(
                                           "evaluation's 'last_word'"):
         evaluate(model, tok, ITEMS[:1], extract=last_word, out_dir=tmp_path / "done", resume=True, **kw)
     _evaluate_interrupted(monkeypatch, model, tok, tmp_path / "cut", "greedy", 1, extract=boxed, **kw)
-    with pytest.raises(PonderError, match="holds an interrupted evaluation: its equal is None, this "
+    with pytest.raises(PonderError, match="holds an interrupted evaluation: its equal is unset, this "
                                           "evaluation's 'answers_equal'"):
         evaluate(model, tok, ITEMS, extract=boxed, equal=answers_equal, out_dir=tmp_path / "cut", resume=True, **kw)
     assert evaluate(model, tok, ITEMS, extract=boxed, out_dir=tmp_path / "cut", resume=True, **kw)["resumed"] == 1
@@ -1731,8 +1730,8 @@ def test_an_evaluation_saved_before_judges_were_recorded_resumes():
 
     saved = {"method": "best_of_n", "n": 4}
     assert _first_difference(saved, {**saved, "judge_model": "j", "rubric": "r"}) is None
-    assert "judge_model" in _first_difference({**saved, "judge_model": "k", "rubric": "r"},
-                                              {**saved, "judge_model": "j", "rubric": "r"})
+    said = _first_difference({**saved, "judge_model": "k", "rubric": "r"}, {**saved, "judge_model": "j", "rubric": "r"})
+    assert said == "its --judge-model is 'k', this evaluation's 'j'"
 
 
 def test_an_eval_directory_in_use_by_another_process_is_refused_and_left_as_it_is(micro, tmp_path, monkeypatch, hold_run):
@@ -1851,7 +1850,7 @@ def test_resume_takes_the_same_weights_under_another_spelling_of_the_model(micro
     kw = dict(method="greedy", ks=(1,), max_new_tokens=8, progress=False, n_boot=20, batch_problems=1)
     d = tmp_path / "cut"
     _evaluate_interrupted(monkeypatch, model, tok, d, "greedy", 1, model_name="runs/x", **kw)
-    with pytest.raises(PonderError, match="its model is 'runs/x', this evaluation's 'runs/y'"):
+    with pytest.raises(PonderError, match="its --model is 'runs/x', this evaluation's 'runs/y'"):
         evaluate(_retrained(model), tok, ITEMS, out_dir=d, resume=True, model_name="runs/y", **kw)
     assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, model_name="runs/x/", **kw)["resumed"] == 1
     assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, model_name="/abs/runs/x", **kw)["resumed"] == "finished"
@@ -2105,7 +2104,7 @@ def test_an_interrupted_sweep_resumed_gives_the_uninterrupted_curves_and_samples
     again = sweep((model, tok), ITEMS, out_dir=d, resume=True, **kw)  # finished: its saved curves, nothing drawn
     assert again["resumed"] == "finished" and _curves_without_latency(again) == _curves_without_latency(res)
     assert calls["budget_forcing"] == 3
-    with pytest.raises(PonderError, match="holds a finished sweep: its seed is 3, this evaluation's 4"):
+    with pytest.raises(PonderError, match="holds a finished sweep: its --seed is 3, this sweep's 4"):
         sweep((model, tok), ITEMS, out_dir=d, resume=True, **{**kw, "seed": 4})
 
 
@@ -2158,7 +2157,7 @@ def test_a_sweep_interrupted_over_a_finished_one_leaves_no_summary_beside_its_sa
     assert (d / "samples_parallel.jsonl").is_file()  # (seed 4's)
     assert not (d / "summary.json").exists()
     monkeypatch.setattr(scale, "budget_forcing", real)
-    with pytest.raises(PonderError, match="holds an interrupted sweep: its seed is 4, this evaluation's 3"):
+    with pytest.raises(PonderError, match="holds an interrupted sweep: its --seed is 4, this sweep's 3"):
         sweep((model, tok), ITEMS, out_dir=d, resume=True, seed=3, **kw)
     assert sweep((model, tok), ITEMS, out_dir=d, resume=True, seed=4, **kw)["resumed"] == 4
 
@@ -2182,7 +2181,7 @@ def test_a_resumed_sweep_with_other_settings_is_refused(micro, tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         sweep((model, tok), ITEMS, out_dir=d, **kw)
     monkeypatch.setattr(scale, "budget_forcing", real)
-    with pytest.raises(PonderError, match=r"--resume .*cut: holds an interrupted sweep: its budgets is \[2\]"):
+    with pytest.raises(PonderError, match="--resume .*cut: holds an interrupted sweep: its --budgets is 2, this sweep's 3;"):
         sweep((model, tok), ITEMS, out_dir=d, resume=True, **{**kw, "budgets": [3]})
     with pytest.raises(PonderError, match="holds an interrupted sweep"):  # nor does an eval take its directory
         evaluate(model, tok, ITEMS, out_dir=d, method="greedy", max_new_tokens=4, progress=False)
@@ -2211,7 +2210,114 @@ def test_a_method_option_given_on_one_side_only_is_named_in_the_resume_refusal()
 
     saved = {"method": "self_consistency", "method_kwargs": {"n_votes": 32}}
     added = {**saved, "method_kwargs": {"n_votes": 32, "weighted": True}}
-    assert _first_difference(saved, added) == ("its weighted (--weighted) is unset (the method's default), this "
-                                               "evaluation's True")
-    assert _first_difference(added, saved) == ("its weighted (--weighted) is True, this evaluation's unset (the "
-                                               "method's default)")
+    assert _first_difference(saved, added) == "it was run without --weighted, this evaluation with it"
+    assert _first_difference(added, saved) == "it was run with --weighted, this evaluation without it"
+    answers = {"method": "budget_forcing", "method_kwargs": {"budget": 8}}
+    assert _first_difference(answers, {**answers, "method_kwargs": {"budget": 8, "answer_tokens": 16}}) == \
+        "its --answer-tokens is unset (the method's default), this evaluation's 16"
+
+
+def test_budget_forcing_resumes_with_its_budget_spelled_either_way(micro, tmp_path, monkeypatch):
+    """Budget forcing's budget defaults to max_new_tokens, which caps nothing else there: `--budget 6` and
+    `--max-new-tokens 6` draw the same samples, yet a resume with the other spelling was refused ("its
+    max_new_tokens is 6, this evaluation's None"), interrupted or finished. Both resume; another budget is refused by
+    its flag, and a method option at its default (waits=0) is the option left out."""
+    model, tok = micro
+    kw = dict(method="budget_forcing", ks=(1,), progress=False, n_boot=20, batch_problems=1)
+    full = evaluate(model, tok, ITEMS, out_dir=tmp_path / "full", max_new_tokens=6, **kw)
+    d = tmp_path / "cut"
+    _evaluate_interrupted(monkeypatch, model, tok, d, "budget_forcing", 2, max_new_tokens=6, **kw)
+    budget = dict(method_kwargs={"budget": 6}, **kw)
+    assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **budget)["resumed"] == 2
+    assert _without_latency(d / "samples.jsonl") == _without_latency(tmp_path / "full" / "samples.jsonl")
+    again = evaluate(model, tok, ITEMS, out_dir=tmp_path / "full", resume=True,
+                     **{**budget, "method_kwargs": {"budget": 6, "waits": 0}})
+    assert again["resumed"] == "finished" and again["metrics"]["pass@1"] == full["metrics"]["pass@1"]
+    with pytest.raises(PonderError, match=r"holds a finished evaluation: its --budget is 6, this evaluation's 7 "
+                                          r"\(budget forcing's thinking budget: --budget, else --max-new-tokens\)"):
+        evaluate(model, tok, ITEMS, out_dir=d, resume=True, **{**budget, "method_kwargs": {"budget": 7}})
+    with pytest.raises(PonderError, match="its --budget is 6, this evaluation's 7"):
+        evaluate(model, tok, ITEMS, out_dir=d, resume=True, max_new_tokens=7, **kw)
+
+
+def _refusal_of_each_setting(cfg: dict) -> dict:
+    """{setting: the refusal of a resume whose saved config.json (or header) has another value of it}."""
+    from ponder.evaluate import _first_difference
+
+    def other(v):
+        if isinstance(v, bool):
+            return not v
+        if isinstance(v, (int, float)):
+            return v + 1
+        if isinstance(v, str):
+            return v + "x"
+        if isinstance(v, list):
+            return [*v, "x"]
+        if isinstance(v, dict):
+            return {**v, next(iter(v)): other(next(iter(v.values())))} if v else {"x": 1}
+        return "x"
+
+    return {k: _first_difference({**cfg, k: other(v)}, cfg) for k, v in cfg.items()}
+
+
+# the settings no flag of `ponder eval` sets (Python's arguments), and those a refusal says in words of its own
+_NO_FLAG = ("kind", "n_boot", "stop", "extract", "equal", "batch_problems")
+
+
+def test_every_setting_an_eval_or_sweep_records_is_refused_by_its_flag(micro, tmp_path, monkeypatch):
+    """A resume with other settings was refused naming config.json's keys ("its parallel_ns is [1, 2, 4], this
+    evaluation's [1, 2]", "its max_new_tokens is ..."), which no user typed. Every setting of an eval's and a
+    sweep's config.json and progress header is named by its flag (those of Python's alone by their argument),
+    and a sweep's refusal says "this sweep"."""
+    model, tok = micro
+    kw = dict(progress=False, n_boot=20, batch_problems=1)
+    _evaluate_interrupted(monkeypatch, model, tok, tmp_path / "e", "sampling", 1, n=2, max_new_tokens=4,
+                          extra={"task_seed": 0, "judge_model": "j", "rubric": "r"}, **kw)
+    real = _stop_budget_forcing(monkeypatch)
+    swept = dict(methods=["majority", "budget_forcing"], parallel_ns=[1, 2], budgets=[2], max_new_tokens=4,
+                 answer_tokens=4, extra={"task_seed": 0}, **kw)
+    with pytest.raises(KeyboardInterrupt):
+        sweep((model, tok), ITEMS, out_dir=tmp_path / "s", **swept)
+    monkeypatch.setattr(scale, "budget_forcing", real)
+    sweep((model, tok), ITEMS, out_dir=tmp_path / "done", **swept)
+    cfgs = {"eval": json.loads((tmp_path / "e" / ".samples.partial.jsonl").read_text().split("\n")[0]),
+            "sweep": json.loads((tmp_path / "s" / ".sweep.partial.jsonl").read_text().split("\n")[0])}
+    cfgs["sweep config"] = json.loads((tmp_path / "done" / "config.json").read_text())
+    for what, cfg in cfgs.items():
+        for key, said in _refusal_of_each_setting(cfg).items():
+            if key in ("model", "ran_on"):  # (by its weights, and never compared: other tests)
+                continue
+            assert said is not None, (what, key)
+            assert (f"its {key} is" in said) == (key in _NO_FLAG), (what, key, said)
+            this = "this sweep" if what.startswith("sweep") else "this evaluation"
+            assert (this in said or "this " not in said) and "\n" not in said, (what, key, said)
+    said = _refusal_of_each_setting(cfgs["sweep"])
+    assert said["parallel_ns"] == "its --ns is 1,2,x, this sweep's 1,2"
+    assert said["chat"] == "it was run with --chat, this sweep without it"
+    assert said["dtypes"] == "its --dtype of model 'model' is 'torch.float32x', this sweep's 'torch.float32'"
+    assert said["models_sha256"].startswith("the weights of model 'model' differ from those it was started with")
+
+
+def test_equivalent_sweep_settings_resume_and_other_ones_are_refused_by_flag():
+    """Settings that draw the same curves compare alike: the methods in another order, a reward spec spelled
+    otherwise, and the settings of methods the sweep does not run; what is used still differs."""
+    from ponder.evaluate import _first_difference
+
+    par = {"kind": "sweep", "methods": ["majority", "best_of_n"], "temperature": 0.8, "max_new_tokens": 128,
+           "top_p": 1.0, "waits": 0, "answer_tokens": None, "reward": "math+0.1*format"}
+    assert _first_difference(par, {**par, "methods": ["best_of_n", "majority"], "waits": 2, "answer_tokens": 8,
+                                   "reward": "math + 0.1 * format"}) is None
+    assert _first_difference(par, {**par, "temperature": 1.0}) == "its --temperature is 0.8, this sweep's 1.0"
+    assert _first_difference(par, {**par, "reward": "0.1*format+math"}) == \
+        "its --reward is 'math+0.1*format', this sweep's '0.1*format+math'"  # (the first term is the primary)
+    seq = {**par, "methods": ["effort"]}
+    assert _first_difference(seq, {**seq, "temperature": 1.0, "max_new_tokens": 64}) is None
+    assert _first_difference(seq, {**seq, "answer_tokens": 8}) == "its --answer-tokens is unset, this sweep's 8"
+    bf = {**par, "methods": ["budget_forcing"]}
+    assert _first_difference(bf, {**bf, "waits": 1}) == "its --waits is 0, this sweep's 1"
+    # an eval's: a reward spelled otherwise, effort's max_new_tokens (its level sets the budget)
+    ev = {"kind": "eval", "method": "effort", "method_kwargs": {"level": "low"}, "max_new_tokens": 128,
+          "reward": "math"}
+    assert _first_difference(ev, {**ev, "max_new_tokens": None, "reward": "1.0*math"}) is None
+    assert _first_difference(ev, {**ev, "method_kwargs": {"level": "high"}}) == \
+        "its --effort is 'low', this evaluation's 'high'"
