@@ -2277,9 +2277,9 @@ def test_every_setting_an_eval_or_sweep_records_is_refused_by_its_flag(micro, tm
     swept = dict(methods=["majority", "budget_forcing"], parallel_ns=[1, 2], budgets=[2], max_new_tokens=4,
                  answer_tokens=4, extra={"task_seed": 0}, **kw)
     with pytest.raises(KeyboardInterrupt):
-        sweep((model, tok), ITEMS, out_dir=tmp_path / "s", **swept)
+        sweep((model, tok), ITEMS[:2], out_dir=tmp_path / "s", **swept)
     monkeypatch.setattr(scale, "budget_forcing", real)
-    sweep((model, tok), ITEMS, out_dir=tmp_path / "done", **swept)
+    sweep((model, tok), ITEMS[:2], out_dir=tmp_path / "done", **swept)
     cfgs = {"eval": json.loads((tmp_path / "e" / ".samples.partial.jsonl").read_text().split("\n")[0]),
             "sweep": json.loads((tmp_path / "s" / ".sweep.partial.jsonl").read_text().split("\n")[0])}
     cfgs["sweep config"] = json.loads((tmp_path / "done" / "config.json").read_text())
