@@ -1273,26 +1273,28 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
 # escaped brace no brace
 _BOX_CMD_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 _BRACE_RE = re.compile(r"\\[{}]|[{}]")
+_BLANK_RE = re.compile(r"[ \t\n]*")
 
 
 def _drop_open_box(thinking: str) -> str:
     """Thinking cut off inside its last box (\\boxed{...} or \\fbox{...}, as the verifier reads them): drop that open
     box, which would otherwise swallow the forced answer after it (a verifier reads an unbalanced last box as no
     answer). A cut right after "\\boxed", before its "{" (a token of its own in byte-level BPE), is dropped too: the
-    verifier read the cue's "Final" as the box's argument."""
-    boxes = list(_BOX_CMD_RE.finditer(thinking))
-    if not boxes:
-        return thinking
-    last = boxes[-1]
-    arg = thinking[last.end():].lstrip(" \t\n")
-    if arg and arg[0] != "{":
-        return thinking  # "\\boxed 5": a one-token argument, complete
-    depth = 0
-    for m in _BRACE_RE.finditer(thinking, len(thinking) - len(arg)):
-        depth += {"{": 1, "}": -1}.get(m.group(), 0)
-        if depth == 0:
-            return thinking  # closed
-    return thinking[:last.start()]
+    verifier read the cue's "Final" as the box's argument. The first box left open is dropped with all after it: a
+    cut inside an outer box that holds closed ones ("\\boxed{1 is \\boxed{3}. Wait") kept it open when only the
+    last box was checked, and the forced answer's "}" closed it (the thinking and cue read as the answer)."""
+    for box in _BOX_CMD_RE.finditer(thinking):
+        start = _BLANK_RE.match(thinking, box.end()).end()  # (a slice per box copied the rest of a long thinking)
+        if start < len(thinking) and thinking[start] != "{":
+            continue  # "\\boxed 5": a one-token argument, complete
+        depth = 0
+        for m in _BRACE_RE.finditer(thinking, start):
+            depth += {"{": 1, "}": -1}.get(m.group(), 0)
+            if depth == 0:
+                break  # closed
+        else:
+            return thinking[:box.start()]  # open to the end: the cut is inside it
+    return thinking
 
 
 # ---- reasoning effort -----------------------------------------------------------------------------------

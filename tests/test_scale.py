@@ -971,6 +971,18 @@ def test_a_cut_inside_any_box_the_verifier_reads_drops_that_box():
         assert scale._drop_open_box(closed) == closed
 
 
+def test_a_cut_inside_an_outer_box_drops_it_whatever_boxes_it_holds_closed():
+    """A cut inside a box that holds a closed box ("\\boxed{1 is \\boxed{3}. Wait" at the budget, the micro model
+    with waits=2) kept the outer box open, as only the last box was checked: the forced answer's "}" closed it,
+    and the verifier read the thinking and the cue, "1 is \\boxed{3}. Wait\nFinal Answer: 8", as the answer."""
+    for thinking in ("so \\boxed{1 is \\boxed{3}. Wait", "so \\fbox{\\boxed{3} and \\boxed{4}", "so \\boxed{x \\boxed 3"):
+        assert extract_answer(thinking + "\nFinal Answer: 8}.") not in ("8", None)  # the open box swallows it
+        kept = scale._drop_open_box(thinking)
+        assert kept == "so " and extract_answer(kept + "\nFinal Answer: 8}.") == "8"
+    for closed in ("so \\boxed{1 \\boxed{3}} ok", "\\boxed{2} so \\boxed{\\boxed{3}}", "\\boxed 2 and \\boxed{3}"):
+        assert scale._drop_open_box(closed) == closed
+
+
 def test_budget_forcing_forced_answer_follows_the_recorded_text():
     """The final completion is thinking (less a box the cut left open) + cue + forced answer, and that forced
     answer is what the model decodes after exactly that text. It was decoded after the open box
