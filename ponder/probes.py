@@ -328,6 +328,13 @@ def ngram_overlap(
     max_doc_freq is the limit applied.
     """
     _check_n("ngram_overlap", "n", n)
+    # (checked before the training texts are streamed: text or None was a bare TypeError after the whole file)
+    if (isinstance(boilerplate_min_docs, bool) or not isinstance(boilerplate_min_docs, numbers.Integral)
+            or boilerplate_min_docs < 0):
+        raise PonderError(f"ngram_overlap: boilerplate_min_docs={boilerplate_min_docs!r} must be an integer >= 0")
+    if (isinstance(boilerplate_share, bool) or not isinstance(boilerplate_share, numbers.Real)
+            or not 0 <= boilerplate_share <= 1):
+        raise PonderError(f"ngram_overlap: boilerplate_share={boilerplate_share!r} must be a number in [0, 1]")
     bench_texts = _texts_arg("ngram_overlap", "bench_texts", bench_texts)
     if isinstance(train_texts, (str, bytes, os.PathLike)):  # (streamed: its elements are checked as they come)
         _texts_arg("ngram_overlap", "train_texts", train_texts)

@@ -148,6 +148,26 @@ def test_ngram_overlap_ignores_boilerplate_in_many_training_texts():
     assert contamination_verdict(overlap=res)["evidence"]["overlap"]["n_boilerplate"] == 2
 
 
+def test_ngram_overlap_names_a_bad_boilerplate_setting_before_reading_the_training_texts():
+    """A boilerplate_share of text or a boilerplate_min_docs of None was a bare TypeError, raised only once the whole
+    training file had been streamed."""
+    read = []
+
+    def train():
+        read.append(1)
+        yield "a b c"
+
+    for kw, msg in ((dict(boilerplate_share="1%"), "boilerplate_share='1%' must be a number in [0, 1]"),
+                    (dict(boilerplate_share=2.0), "boilerplate_share=2.0 must be a number in [0, 1]"),
+                    (dict(boilerplate_share=float("nan")), "boilerplate_share=nan must be a number in [0, 1]"),
+                    (dict(boilerplate_min_docs=None), "boilerplate_min_docs=None must be an integer >= 0"),
+                    (dict(boilerplate_min_docs=-1), "boilerplate_min_docs=-1 must be an integer >= 0")):
+        with pytest.raises(PonderError, match=re.escape(f"ngram_overlap: {msg}")):
+            ngram_overlap(train(), ["a b c"], n=2, **kw)
+    assert not read
+    assert ngram_overlap(train(), ["a b c"], n=2, boilerplate_min_docs=np.int64(0), boilerplate_share=0)["n_flagged"] == 1
+
+
 def test_ngram_overlap_flags_an_item_repeated_in_more_texts_than_the_boilerplate_limit():
     """A distillation of leaked test prompts keeping 8 traces each holds every problem in 8 rows: each of its
     n-grams was in more texts than the boilerplate limit (5), ignored, and the whole test set read "0 of 50"."""
