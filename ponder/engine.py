@@ -7,8 +7,11 @@ dropped from the batch as they accumulate, so long stragglers do not drag the sh
 
 Randomness is counter-based: the uniform number behind each token choice is a hash of (seed, prompt
 index, sample index, step), not a draw from a stateful generator. So a sample does not depend on which other
-prompts share its batch, on the batch size, or on which worker drew it: one prompt alone, the same prompt
-in a batch of 32, or on a Ray actor gives the same tokens (up to float differences in the logits).
+prompts share its batch, on the batch size, on max_new_tokens (a shorter call draws a prefix), or on which
+worker drew it: one prompt alone at its index (index_offset, stream_index), the same prompt in a batch of 32, or
+on a Ray actor gives the same tokens, up to float differences in the logits. (Those are ~1e-5 in float32, where
+the tests find the same tokens; in bfloat16 padding moves a logit by bf16 rounding, 0.09 on the tiny model, and
+11 of 24 of its 64-token samples drawn alone and in a padded batch parted, the first at the second token.)
 
 Log-probabilities are those of the chosen tokens under the temperature-scaled distribution, before
 top-k/top-p/min-p truncation (greedy: the raw distribution) — the quantity an RL ratio needs.

@@ -132,15 +132,37 @@ def test_greedy_leaves_the_global_generator_alone(tiny_random):
     assert not torch.equal(torch.get_rng_state(), state)
 
 
-def test_logprobs_match_model_distribution(tiny_random):
+@pytest.mark.parametrize("cut", [{}, dict(top_k=6, top_p=0.6, min_p=0.1)])
+def test_logprobs_match_model_distribution(tiny_random, cut):
+    """Log-probs of the tempered distribution, the one the learner computes: before any top-k/top-p/min-p cut (the
+    truncated, renormalised one differs, which the second case checks it is not)."""
     model, tok = tiny_random
-    s = ponder.sample(model, tok, [PROMPTS[0]], max_new_tokens=8, temperature=0.7, seed=1)[0][0]
+    s = ponder.sample(model, tok, [PROMPTS[0]], max_new_tokens=8, temperature=0.7, seed=1, **cut)[0][0]
     ids = tok.encode(PROMPTS[0], add_special_tokens=False) + s.token_ids
     with torch.no_grad():
         logits = model(torch.tensor([ids]))[0, len(ids) - len(s.token_ids) - 1:-1] / 0.7
     ref = torch.log_softmax(logits, -1).gather(-1, torch.tensor(s.token_ids)[:, None])[:, 0]
     assert torch.allclose(ref, torch.tensor(s.logprobs), atol=1e-4)
     assert s.finish_reason in ("stop", "length") and len(s.logprobs) == len(s.token_ids)
+    if cut:
+        kept = torch.log_softmax(logits.masked_fill(logits < logits.topk(6, -1).values[:, -1:], float("-inf")), -1)
+        assert not torch.allclose(kept.gather(-1, torch.tensor(s.token_ids)[:, None])[:, 0], ref, atol=1e-2)
+
+
+def test_a_shorter_max_new_tokens_draws_a_prefix_of_the_longer_samples(tiny_random):
+    """max_new_tokens only cuts: the uniforms are a function of (seed, prompt, sample, step), so each sample of a
+    shorter call is the longer call's cut there (tokens, log-probs, text), ending "length" where it was cut."""
+    model, tok = tiny_random
+    kw = dict(n=2, seed=4, temperature=1.0, top_p=0.9)
+    long = ponder.sample(model, tok, PROMPTS, max_new_tokens=16, **kw)
+    for k in (1, 5):
+        short = ponder.sample(model, tok, PROMPTS, max_new_tokens=k, **kw)
+        for g, h in zip(short, long, strict=True):
+            for s, full in zip(g, h, strict=True):
+                assert s.token_ids == full.token_ids[:k]
+                assert s.logprobs == pytest.approx(full.logprobs[:k], abs=1e-5)
+                assert s.finish_reason == ("length" if len(full.token_ids) > k else full.finish_reason)
+                assert s.text == tok.decode_continuation(s.prompt_ids, s.token_ids)
 
 
 def test_sampling_distribution_is_exact():
@@ -622,6 +644,23 @@ def test_reasoning_tags_stay_in_the_text_and_can_stop(tokenizer):
     assert ponder.verify.check_format(full.text).correct
     cut = ponder.sample(model, tokenizer, [prompt], max_new_tokens=9, temperature=0, stop=["</think>"])[0][0]
     assert (cut.finish_reason, cut.text, len(cut.token_ids)) == ("stop", "<think>ij", 4)
+
+
+def test_a_stop_on_the_first_or_the_last_allowed_token_is_a_stop(tokenizer):
+    """A stop string or EOS completed by the last token max_new_tokens allows ends "stop" (vLLM's reason too), one
+    token short "length"; a stop string in the first token's text ends with no text."""
+    model, prompt = scripted(tokenizer, "q", "ab cd<|endoftext|>")  # (tokens: a, b, " ", c, d, EOS)
+
+    def run(k, stop):
+        s = ponder.sample(model, tokenizer, [prompt], max_new_tokens=k, temperature=0, stop=stop)[0][0]
+        return s.text, len(s.token_ids), s.finish_reason
+
+    assert run(5, ["cd"]) == ("ab ", 5, "stop")
+    assert run(4, ["cd"]) == ("ab c", 4, "length")
+    assert run(1, ["a"]) == run(12, ["a", "b"]) == ("", 1, "stop")
+    assert run(1, ["b"]) == ("a", 1, "length")
+    assert run(6, None) == run(12, ["zz"]) == ("ab cd", 6, "stop")
+    assert run(5, None) == ("ab cd", 5, "length")
 
 
 def test_progress_counts_every_row_once(tokenizer):
