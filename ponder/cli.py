@@ -129,6 +129,8 @@ _STOP_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"'
 def _stop_string(text: str) -> str:
     """A --stop value with its backslash escapes read: a shell passes '\\n' as a backslash and an n, so a stop at
     a newline never matched (llama.cpp reads its reverse prompts so too); an unknown escape stays as typed."""
+    if not text:  # (an empty stop was accepted and silently ignored: the user meant some stop)
+        raise argparse.ArgumentTypeError("an empty stop string stops nothing: give the text to stop at")
     return re.sub(r"\\(.)", lambda m: _STOP_ESCAPES.get(m[1], m[0]), text, flags=re.S)
 
 

@@ -3024,6 +3024,10 @@ def test_stop_reads_backslash_escapes_as_llama_cpp_does(capsys):
     p = build_parser()
     for c, args in (("generate", ["x"]), ("chat", [])):  # one parser for every --stop
         assert p.parse_args([c, *args, "--stop", "a\\tb\\\\\\q"]).stop == ["a\tb\\\\q"]
+    # (an empty one was taken and ignored: no stop at all where the user meant one)
+    with pytest.raises(SystemExit):
+        p.parse_args(["generate", "x", "--stop", ""])
+    assert "argument --stop: an empty stop string stops nothing" in capsys.readouterr().err
 
 
 def test_chat_reset_clears_the_conversation_and_exit_quits(monkeypatch, capsys):
