@@ -884,6 +884,45 @@ def test_a_walrus_in_an_assert_binds_its_name_for_the_statements_after_it():
     assert [v.correct for v in vs] == [True] * len(tests) + [False] * len(tests), vs
 
 
+def test_a_table_passed_to_a_helper_or_stored_on_a_unittest_class_cannot_be_cut_short_or_read():
+    # `check([(1, 2), ...])` with `def check(cases): for x, want in cases:`, and a unittest table set in setUp
+    # (`self.cases = [...]`) or in the class's body (`cases = [...]`) read as `for x, want in self.cases:`: the
+    # loop ran as written, the sandbox holding the table (a program read `want` from its caller's frame) and its
+    # assert reported once per iteration (a program that forged the end after the first passed the rest)
+    good, wrong, cut = DOUBLE, DOUBLE_WRONG, DOUBLE_CUT
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        if 'want' in f.f_locals:\n            return f.f_locals['want']\n"
+            "        f = f.f_back\n    return 0\n")
+    loop = "        for x, want in self.cases:\n            self.assertEqual(double(x), want)\n"
+    forms = {"helper": "def check(cases):\n    for x, want in cases:\n        assert double(x) == want\n"
+                       "check([(1, 2), (3, 6), (5, 10)])\n",
+             "helper method": "import unittest\nclass T(unittest.TestCase):\n    def check(self, cases):\n"
+                              "        for x, want in cases:\n            self.assertEqual(double(x), want)\n"
+                              "    def test_d(self):\n        self.check([(1, 2), (3, 6), (5, 10)])\n",
+             "setUp": "import unittest\nclass T(unittest.TestCase):\n    def setUp(self):\n"
+                      "        self.cases = [(1, 2), (3, 6), (5, 10)]\n    def test_d(self):\n" + loop,
+             "class attribute": "import unittest\nclass T(unittest.TestCase):\n    cases = [(1, 2), (3, 6), (5, 10)]\n"
+                                "    def test_d(self):\n" + loop,
+             "pytest class": "class TestD:\n    cases = [(1, 2), (3, 6), (5, 10)]\n    def test_d(self):\n"
+                             "        for x, want in self.cases:\n            assert double(x) == want\n"}
+    for name, tests in forms.items():
+        assert _none_pass(tests, wrong, cut, peek, passing=good).correct, name
+    # kept as written, and still passing a right program: a table the test also changes, a class's mutable
+    # table read by two tests (they share its object: the first one's change is the second one's input), a
+    # helper's table read again after the loop
+    srt = "def srt(xs):\n    xs.sort()\n    return xs\n"
+    kept = ["import unittest\nclass T(unittest.TestCase):\n    def setUp(self):\n        self.cases = [([2, 1], [1, 2])]\n"
+            "    def test_d(self):\n        self.cases.append(([3, 1], [1, 3]))\n"
+            "        for xs, want in self.cases:\n            self.assertEqual(srt(xs), want)\n",
+            "import unittest\nclass T(unittest.TestCase):\n    cases = [[2, 1], [3, 1, 2]]\n    def test_a(self):\n"
+            "        for xs in self.cases:\n            srt(xs)\n        self.assertEqual(1, 1)\n    def test_b(self):\n"
+            "        for xs in self.cases:\n            self.assertIs(srt(xs), xs)\n            self.assertEqual(xs[0], 1)\n",
+            "def check(cases):\n    for xs, want in cases:\n        assert srt(xs) == want\n    assert cases[0][0] == [1, 2]\n"
+            "check([([2, 1], [1, 2])])\n"]
+    vs = _verdicts([(blk(srt), t) for t in kept] + [(blk("def srt(xs):\n    return sorted(xs)\n"), kept[1])])
+    assert [v.reason for v in vs] == ["passed 1/1", "passed 2/2", "passed 2/2", "failed test 2 (T::test_b)"], vs
+
+
 def test_a_walrus_of_an_expected_value_stays_out_of_the_sandbox():
     # `assert (w := 4) == f(2)` stored the 4 in the assert's walrus cell, a global of the sandbox's, before f(2) ran:
     # a program returning what the cell held passed without computing anything; a walrus of a value the caller

@@ -217,7 +217,12 @@ from unittest; any class name, as unittest collects) is collected like a pytest 
 file order is one test (``TestAdd::test_pos``), called on a fresh instance, between ``setUp()`` and
 ``tearDown()`` (in a ``finally:``) where the class defines them, the values its body assigns from values
 written in the tests bound into it as a pytest test function's are (and an attribute ``setUp`` sets so,
-``self.expected = [1, 2]``, stored nowhere else and read only by the tests' assertions, written in there) (a ``super().setUp()`` in them is dropped);
+``self.expected = [1, 2]``, stored nowhere else and read only by the tests' assertions, written in there, or
+read once in its test, as a ``for`` loop's iterable, ``for x, want in self.cases:``, then written out as the
+loops below; and a class attribute so, ``cases = [...]`` in the class's body read as ``self.cases``, where a
+mutable one read in a loop's iterable is read nowhere else in the class: every test shares its object; a
+pytest class's attributes too) (a
+``super().setUp()`` in them is dropped);
 the classmethods ``setUpClass``/``tearDownClass`` are called once before/after the class's tests, and the
 functions ``setUpModule``/``tearDownModule`` once before/after all the tests, each a statement of its own in the
 sandbox whose exception fails the run (``error in TestX::setUpClass``); ``@unittest.skip`` leaves a test or class
@@ -277,7 +282,8 @@ program that forges the end of the run after some iterations passes the rest unr
 helper function of the tests with values written in them, or names they never bind (``def check(x, want):
 assert f(x) == want`` then ``check(3, 6)``, as the written-out loops above give; ``run(f, 3, 6)``, the
 program's ``f`` read where the helper is defined, the same global) is written out as a copy of the helper's
-body with those values (and what its top-level statements unpack from them), one per call, an ``if`` on them
+body with those values (and what its top-level statements unpack from them; a loop over a table so passed,
+``check([(1, 2), (3, 6)])`` and ``for x, want in cases:``, written out in it as above), one per call, an ``if`` on them
 decided here in each copy and the copy ended at a ``return`` it leads to (``if want is None: return``); a
 test class's helper method so called (``self.check(3, 6)``, ``check`` no test or hook) is written out alike, a
 method of its own per call. A helper whose checks run only on some calls otherwise (under an ``if`` on a
@@ -295,6 +301,14 @@ Residual weakness: an assert whose operands are ALL computed in the sandbox (e.g
 comprehension or loop over items only the sandbox computes, whose count is then the sandbox's word) could be
 forged by a program that writes reports of its own or rewrites the child's reporting code through `gc`;
 literal-expected asserts and stdio cases cannot, as the program never sees what its values are compared with.
+Known forgeable layouts of that kind, run as written (the program can read the expected value from its
+caller's frame, or end the run after the iterations it has seen): an expected value the tests compute with
+statements the caller does not evaluate (a ``while`` loop's ``want = 2 * i``, ``want += 2`` from one
+iteration to the next, a table built by ``json.loads('...')``, ``append`` or a function of the tests'); a
+table of more than 1000 items (writing out more costs the caller a few ms per item); a check that is no
+assert or ``if ...: raise``, such as ``if f(x) != want: fails += 1`` then ``assert fails == 0``, whose ``!=``
+is the program's object's own (always False) there; a helper method of a class that is no test class called
+on an object (``c.check(1, 2)``).
 
 Files: with namespaces the run's directory and /tmp, /var/tmp, /dev/shm, /run/lock and /var/crash (the
 world-writable directories a distribution makes) are fresh tmpfs mounts of `TMPFS_MB` each in the private mount
@@ -5118,6 +5132,14 @@ def _call_body(fn: ast.FunctionDef, case: dict, bound: set[str]) -> list[ast.stm
     on them decided here (_fold_ifs), and cut after a `return` one leads to; None when a check in it runs
     only sometimes (under an `if` on a value of the program's, after a `return` that may or may not run)."""
     body = _bind_known(_bind_case(copy.deepcopy(fn.body), case), bound, lambda x: False)
+    # a loop over a table the call passes (`check([(1, 2), (3, 6)])`, `for x, want in cases:`) written out as a
+    # test's own is (_unroll_function): left a loop, its checks ran only sometimes, so the call ran as written,
+    # the sandbox holding the table (a program read `want` from its caller's frame)
+    shell = copy.copy(fn)  # (no parameters: they are bound in its body now)
+    shell.body, shell.args = body, ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[],
+                                                 kw_defaults=[], kwarg=None, defaults=[])
+    _unroll_function(shell, {}, set(), {}, bound, {})
+    body = shell.body
     cut = _until_exit(_fold_ifs(body, bound), (ast.Return,))
     if cut is None or _checks(cut[0], {}) == "sometimes":
         return None
@@ -5861,76 +5883,120 @@ def _unittest_method(fn, cls: str, own: set[str]):
     return new
 
 
-def _bind_setup_attrs(methods: list[ast.stmt], bound: set[str], everywhere: list[ast.Module]) -> None:
+def _iter_reads(body: list[ast.stmt]) -> dict[int, bool]:
+    """The ids of the nodes in the iterables of `body`'s `for` loops, each with whether that iterable may be
+    evaluated more than once when `body` runs (in a loop's body, a comprehension, a nested function)."""
+    found: dict[int, bool] = {}
+    todo = [(s, False) for s in body]
+    while todo:
+        node, repeated = todo.pop()
+        if isinstance(node, ast.For):
+            found.update((id(n), repeated) for n in ast.walk(node.iter))
+            todo.extend((c, True) for c in [node.target, *node.body])
+            todo.extend((c, repeated) for c in node.orelse)
+            continue
+        todo.extend((c, repeated or isinstance(node, _REPEATING)) for c in ast.iter_child_nodes(node))
+    return found
+
+
+def _bind_setup_attrs(methods: list[ast.stmt], bound: set[str], everywhere: list[ast.Module], cls: str,
+                      hook: str | None = "setUp") -> None:
     """Each attribute that a unittest class's `setUp` sets, at its top level, to a value the caller evaluates
     (`self.expected = [1, 2]`), is stored nowhere else, and is read only in its tests' asserts as _compared_only
     allows (`self.assertEqual(f(1), self.expected)`), written in at each read, its assignment dropped: the
-    sandbox held it on the instance, which the program reached from its caller's frame (`self`)."""
+    sandbox held it on the instance, which the program reached from its caller's frame (`self`). So is a table
+    of test data read in a `for` loop's iterable (`for x, want in self.cases:`, then written out as a test's
+    own loop is: see _unroll), where that is the same as reading it: the one read of it in its test, evaluated
+    once; and so is a class attribute (`cases = [...]` in the class's body, read as `self.cases` or
+    `T.cases`), bound nowhere else, where each read is as above and, since every test shares its object,
+    one read in a loop's iterable is the only read of a mutable one in the class. `hook`: the method run before
+    each test (None: a pytest class's, whose attributes only)."""
     fns = [m for m in methods if isinstance(m, ast.FunctionDef) and m.args.args]
-    setup = next((m for m in fns if m.name == "setUp"), None)
-    if setup is None:
-        return
-    me = setup.args.args[0].arg
-    stored: dict[str, int] = {}
-    for n in (n for m in methods for n in ast.walk(m)):
+    setup = next((m for m in fns if m.name == hook), None)
+    stored: dict[str, int] = {}  # (anywhere: `T.cases = ...` after the class changes its attribute too)
+    for n in (n for m in everywhere for n in ast.walk(m)):
         if isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load):
             stored[n.attr] = stored.get(n.attr, 0) + 1
         if (isinstance(n, ast.Name) and n.id in ("setattr", "delattr", "vars", "getattr")
                 or isinstance(n, ast.Attribute) and n.attr == "__dict__"):
             return  # reaches the attributes otherwise
-    subs: dict[str, ast.expr] = {}
-    for stmt in setup.body:
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)
-                and isinstance(stmt.targets[0].value, ast.Name) and stmt.targets[0].value.id == me):
-            continue
-        attr = stmt.targets[0].attr
-        tree = _caller_tree(stmt.value, bound)
-        if tree is None or stored.get(attr) != 1:
-            continue
+    # attr -> (the statement that binds it, its value written as a literal, the value, whether a class's)
+    found: dict[str, tuple[ast.stmt, ast.expr, object, bool]] = {}
+
+    def evaluate(e: ast.expr):
+        tree = _caller_tree(e, bound)
+        if tree is None:
+            return None
         try:
             evaluator = _Evaluator()
             evaluator.left = _MAX_KNOWN
             value = evaluator.eval(tree, [], {})
             if _deep_len(value, _MAX_KNOWN) > _MAX_KNOWN:
-                continue
-            subs[attr] = _value_ast(value)
+                return None
+            return value, _value_ast(value)
         except Exception:  # anything the caller cannot evaluate stays the sandbox's assignment
+            return None
+
+    me = setup.args.args[0].arg if setup is not None else None
+    for stmt in setup.body if setup is not None else []:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)
+                and isinstance(stmt.targets[0].value, ast.Name) and stmt.targets[0].value.id == me):
             continue
+        attr = stmt.targets[0].attr
+        got = evaluate(stmt.value) if stored.get(attr) == 1 else None
+        if got is not None:
+            found[attr] = (stmt, got[1], got[0], False)
+    names = _binding_counts(methods)  # (a name the class's body binds twice, or a method's, is no table)
+    for stmt in methods:
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and names.get(stmt.targets[0].id) == 1 and stmt.targets[0].id not in stored
+                and stmt.targets[0].id not in found):
+            got = evaluate(stmt.value)
+            if got is not None:
+                found[stmt.targets[0].id] = (stmt, got[1], got[0], True)
 
     def reads(node, attr):
         return [n for n in ast.walk(node) if isinstance(n, ast.Attribute) and n.attr == attr
                 and isinstance(n.ctx, ast.Load)]
 
-    for attr in list(subs):
-        seen = 0
+    subs: dict[str, ast.expr] = {}
+    for attr, (_, value_ast, value, shared) in found.items():
+        seen = looped = 0
         for m in (m for m in fns if m is not setup):
             me_m = m.args.args[0].arg
-            found = reads(m, attr)
-            seen += len(found)
-            if found and not (m.name.startswith("test") and all(
-                    isinstance(n.value, ast.Name) and n.value.id == me_m for n in found) and _compared_only(
-                    m.body, None, lambda n, found=found: any(n is x for x in found))):
-                del subs[attr]
+            got = reads(m, attr)
+            seen += len(got)
+            owners = (me_m, cls) if shared else (me_m,)
+            loops = _iter_reads(m.body)
+            in_loop = [n for n in got if loops.get(id(n)) is False]
+            looped += len(in_loop)
+            if got and not (m.name.startswith("test") and all(
+                    isinstance(n.value, ast.Name) and n.value.id in owners for n in got) and (
+                    in_loop == got and len(got) == 1 or not in_loop and _compared_only(
+                        m.body, None, lambda n, got=got: any(n is x for x in got)))):
                 break
         else:
-            if seen != sum(len(reads(mod, attr)) for mod in everywhere):  # read outside the class's methods too
-                del subs[attr]
+            if (seen == sum(len(reads(mod, attr)) for mod in everywhere)  # read outside the class's methods
+                    and not (shared and looped and seen > 1 and not _immutable(value))):
+                subs[attr] = value_ast
     if not subs:
         return
-    setup.body = [s for s in setup.body if not (isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Attribute)
-                                                and s.targets[0].attr in subs)] or [ast.Pass()]
+    drop = {id(found[attr][0]) for attr in subs}
+    if setup is not None:
+        setup.body = [s for s in setup.body if id(s) not in drop] or [ast.Pass()]
+    methods[:] = [s for s in methods if id(s) not in drop] or [ast.Pass()]
 
     class Write(ast.NodeTransformer):
         def visit_Attribute(self, node):
             if (isinstance(node.ctx, ast.Load) and node.attr in subs and isinstance(node.value, ast.Name)
-                    and node.value.id == self.me):
+                    and node.value.id in self.owners):
                 return ast.copy_location(copy.deepcopy(subs[node.attr]), node)
             return self.generic_visit(node)
 
     for m in fns:
         if m is not setup and m.name.startswith("test"):
             w = Write()
-            w.me = m.args.args[0].arg
+            w.owners = (m.args.args[0].arg, cls)
             m.body = [ast.fix_missing_locations(w.visit(st)) for st in m.body]
 
 
@@ -6090,7 +6156,7 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                 if isinstance(got, str):
                     return bodies, [], got
                 stmt.bases, (stmt.body, found) = [], got
-                _bind_setup_attrs(stmt.body, early_bound, modules)
+                _bind_setup_attrs(stmt.body, early_bound, modules, stmt.name)
                 for m in stmt.body:  # `expected = [1, 2]` then `self.assertEqual(f(1), expected)`: the caller's,
                     # as in a pytest test function (see _bind_known); in the sandbox the program read it
                     if isinstance(m, ast.FunctionDef) and m.name.startswith("test"):
@@ -6116,6 +6182,7 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                   and not stmt.keywords and all(_func_name(b) == "object" for b in stmt.bases)):
                 if stmt.decorator_list:
                     return bodies, [], f"unsupported decorator on {stmt.name}"
+                _bind_setup_attrs(stmt.body, early_bound, modules, stmt.name, None)  # its tables (`cases = [...]`)
                 body = []
                 final = {m.name: m for m in stmt.body if isinstance(m, defs)}
                 for m in stmt.body:
