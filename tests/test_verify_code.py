@@ -903,6 +903,9 @@ def test_a_table_passed_to_a_helper_or_stored_on_a_unittest_class_cannot_be_cut_
                       "        self.cases = [(1, 2), (3, 6), (5, 10)]\n    def test_d(self):\n" + loop,
              "class attribute": "import unittest\nclass T(unittest.TestCase):\n    cases = [(1, 2), (3, 6), (5, 10)]\n"
                                 "    def test_d(self):\n" + loop,
+             "read by two tests": "import unittest\nclass T(unittest.TestCase):\n    cases = [(1, 2), (3, 6), (5, 10)]\n"
+                                  "    def test_a(self):\n" + loop + "    def test_b(self):\n" + loop
+                                  + "        self.assertEqual(len(self.cases), 3)\n",
              "pytest class": "class TestD:\n    cases = [(1, 2), (3, 6), (5, 10)]\n    def test_d(self):\n"
                              "        for x, want in self.cases:\n            assert double(x) == want\n"}
     for name, tests in forms.items():
@@ -921,6 +924,10 @@ def test_a_table_passed_to_a_helper_or_stored_on_a_unittest_class_cannot_be_cut_
             "check([([2, 1], [1, 2])])\n"]
     vs = _verdicts([(blk(srt), t) for t in kept] + [(blk("def srt(xs):\n    return sorted(xs)\n"), kept[1])])
     assert [v.reason for v in vs] == ["passed 1/1", "passed 2/2", "passed 2/2", "failed test 2 (T::test_b)"], vs
+    # a class attribute the class's body reads as a name stays (dropped, `more = cases + ...` was a NameError)
+    tests = ("import unittest\nclass T(unittest.TestCase):\n    cases = [(1, 2)]\n    more = cases + [(3, 6)]\n"
+             "    def test_d(self):\n        for x, want in self.more:\n            self.assertEqual(double(x), want)\n")
+    assert check_code(blk(good), tests).reason == "passed 1/1"
 
 
 def test_a_walrus_of_an_expected_value_stays_out_of_the_sandbox():

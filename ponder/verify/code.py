@@ -5907,7 +5907,8 @@ def _bind_setup_attrs(methods: list[ast.stmt], bound: set[str], everywhere: list
     sandbox held it on the instance, which the program reached from its caller's frame (`self`). So is a table
     of test data read in a `for` loop's iterable (`for x, want in self.cases:`, then written out as a test's
     own loop is: see _unroll), where that is the same as reading it: the one read of it in its test, evaluated
-    once; and so is a class attribute (`cases = [...]` in the class's body, read as `self.cases` or
+    once, or any number of reads of a table of immutable items that are the loops' iterables themselves (no
+    code holds the table, so none changes it); and so is a class attribute (`cases = [...]` in the class's body, read as `self.cases` or
     `T.cases`), bound nowhere else, where each read is as above and, since every test shares its object,
     one read in a loop's iterable is the only read of a mutable one in the class. `hook`: the method run before
     each test (None: a pytest class's, whose attributes only)."""
@@ -5947,10 +5948,12 @@ def _bind_setup_attrs(methods: list[ast.stmt], bound: set[str], everywhere: list
         if got is not None:
             found[attr] = (stmt, got[1], got[0], False)
     names = _binding_counts(methods)  # (a name the class's body binds twice, or a method's, is no table)
+    # (nor one it reads as a name, `more = cases + [...]` or a decorator's argument: dropped, that was a NameError)
+    names_read = {n.id for m in methods for n in ast.walk(m) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     for stmt in methods:
         if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
                 and names.get(stmt.targets[0].id) == 1 and stmt.targets[0].id not in stored
-                and stmt.targets[0].id not in found):
+                and stmt.targets[0].id not in found and stmt.targets[0].id not in names_read):
             got = evaluate(stmt.value)
             if got is not None:
                 found[stmt.targets[0].id] = (stmt, got[1], got[0], True)
@@ -5962,6 +5965,7 @@ def _bind_setup_attrs(methods: list[ast.stmt], bound: set[str], everywhere: list
     subs: dict[str, ast.expr] = {}
     for attr, (_, value_ast, value, shared) in found.items():
         seen = looped = 0
+        frozen = _immutable(value) or type(value) in (list, tuple) and all(_immutable(x) for x in value)
         for m in (m for m in fns if m is not setup):
             me_m = m.args.args[0].arg
             got = reads(m, attr)
@@ -5970,14 +5974,18 @@ def _bind_setup_attrs(methods: list[ast.stmt], bound: set[str], everywhere: list
             loops = _iter_reads(m.body)
             in_loop = [n for n in got if loops.get(id(n)) is False]
             looped += len(in_loop)
+            # a table of immutable items that loops only iterate (`for x, want in self.cases:`, the read the
+            # loop's iterable itself) is never changed: each read may be its literal, however many
+            iters = {id(n.iter) for n in ast.walk(m) if isinstance(n, ast.For)}
+            rest = [n for n in got if id(n) not in iters] if frozen else got
             if got and not (m.name.startswith("test") and all(
                     isinstance(n.value, ast.Name) and n.value.id in owners for n in got) and (
-                    in_loop == got and len(got) == 1 or not in_loop and _compared_only(
-                        m.body, None, lambda n, got=got: any(n is x for x in got)))):
+                    in_loop == got and len(got) == 1 or not any(loops.get(id(n)) is False for n in rest)
+                    and _compared_only(m.body, None, lambda n, rest=rest: any(n is x for x in rest)))):
                 break
         else:
             if (seen == sum(len(reads(mod, attr)) for mod in everywhere)  # read outside the class's methods
-                    and not (shared and looped and seen > 1 and not _immutable(value))):
+                    and not (shared and looped and seen > 1 and not frozen)):
                 subs[attr] = value_ast
     if not subs:
         return
