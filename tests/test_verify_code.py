@@ -930,6 +930,32 @@ def test_a_table_passed_to_a_helper_or_stored_on_a_unittest_class_cannot_be_cut_
     assert check_code(blk(good), tests).reason == "passed 1/1"
 
 
+def test_a_loop_variable_read_again_after_the_loop_stays_in_the_caller():
+    # `for x, want in CASES:` twice (or `want` read after the loop): the copies assigned `want` at their top and
+    # their asserts read the sandbox's variable, so a program returned the `want` it found in its caller's frame;
+    # now written in, and assigned after the copy's check (the program sees only answers already checked)
+    good, wrong = DOUBLE, DOUBLE_WRONG
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        if 'want' in f.f_locals:\n            return f.f_locals['want']\n"
+            "        f = f.f_back\n    return 0\n")
+    loop = "for x, want in CASES:\n    assert double(x) == want\n"
+    forms = ["CASES = [(1, 2), (3, 6)]\n" + loop + loop,
+             "def test_d():\n    for x, want in [(1, 2), (3, 6)]:\n        assert double(x) == want\n"
+             "    for x, want in [(5, 10)]:\n        assert double(x) == want\n    assert want == 10\n"]
+    for tests in forms:
+        assert _none_pass(tests, wrong, peek, passing=good).correct, tests
+    # the variable as Python leaves it: read after the loop, by a closure, after a `break`, a mutable item
+    kept = ["for x, want in [(1, 2), (3, 6)]:\n    assert double(x) == want\nassert (x, want) == (3, 6)\n",
+            "fs = []\nfor x, want in [(1, 2), (3, 6)]:\n    fs.append(lambda: want)\n    assert double(x) == want\n"
+            "assert [f() for f in fs] == [6, 6]\nassert want == 6\n",
+            "for x, want in [(1, 2), (3, 6), (5, 0)]:\n    assert double(x) == want\n    if x == 3:\n        break\n"
+            "assert want == 6\n",
+            "for xs, want in [([2, 1], [1, 2])]:\n    xs.sort()\n    assert double(len(xs)) == 2 * len(want)\n"
+            "assert xs == want\n"]
+    vs = _verdicts([(blk(good), t) for t in kept])
+    assert [v.reason for v in vs] == ["passed 3/3", "passed 4/4", "passed 3/3", "passed 2/2"], vs
+
+
 def test_a_walrus_of_an_expected_value_stays_out_of_the_sandbox():
     # `assert (w := 4) == f(2)` stored the 4 in the assert's walrus cell, a global of the sandbox's, before f(2) ran:
     # a program returning what the cell held passed without computing anything; a walrus of a value the caller

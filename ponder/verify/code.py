@@ -4730,26 +4730,37 @@ def _late_reads(stmts: list[ast.stmt]) -> set[str]:
 
 
 def _bind_case(body: list[ast.stmt], case: dict, keep: frozenset[str] = frozenset(),
-               live: frozenset[str] = frozenset()) -> list[ast.stmt]:
+               live: frozenset[str] = frozenset(), also: frozenset[str] = frozenset()) -> list[ast.stmt]:
     """`body` of a test function with its parametrized arguments given `case`'s values. Written into the body
     where the argument is read (`assert add(a, b) == expected` becomes `assert add(1, 2) == 3`, whose 3 then
     stays in the caller) when that is the same as binding it: an immutable value, or one read once. Otherwise
     (a list the test mutates and reads again, an argument it rebinds, a name in `keep`) it is assigned at the
     top of the body, and the sandbox holds that value, as it holds any value a test binds to a name. A name
     in `live` (a loop's variable that a closure in the body reads, later: see _Substitute) is assigned too,
-    and written in where it is read at once only when immutable (the closure's is the same object)."""
-    local = _bound_names([ast.Module(body=body, type_ignores=[])]) | keep
+    and written in where it is read at once only when immutable (the closure's is the same object). A name
+    in `keep` and `also` (a loop's variable read after the loop, or by the next loop, which binds it again
+    first; declared global nowhere and read by no function of the tests, so no code but the body's reads or
+    rebinds it meanwhile) is written in where immutable
+    too, and assigned after the body when nothing in it reads it then and nothing leaves it early: as a
+    read of the sandbox's variable, a second loop `for x, want in ...` gave the program each `want` of the
+    first, and assigned before the body, the program read it there."""
+    local = _bound_names([ast.Module(body=body, type_ignores=[])]) | (keep - also)
     local |= {n for node in ast.walk(ast.Module(body=body, type_ignores=[]))
               if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
     subs, assigns = {}, []
     for name, value in case.items():
         ok, v = _literal(value)
-        if name not in local and ((ok and _immutable(v)) or name not in live and (
+        if name not in local and ((ok and _immutable(v)) or name not in live and name not in keep and (
                 _loads_once(body, name) or _compared_only(body, name))):
             subs[name] = value
-        if name not in subs or name in live:
+        if name not in subs or name in live or name in keep:
             assigns.append(ast.Assign(targets=[ast.Name(name, ast.Store())], value=copy.deepcopy(value)))
-    return assigns + [_Substitute(subs, live).visit(s) for s in body]
+    body = [_Substitute(subs, live).visit(s) for s in body]
+    late = [a for a in assigns if a.targets[0].id in also and a.targets[0].id in subs and a.targets[0].id not in live
+            and not _reads(body, a.targets[0].id)]
+    if late and not _exits(body, (ast.Break, ast.Continue, ast.Return)):
+        return [a for a in assigns if a not in late] + body + late
+    return assigns + body
 
 
 def _bind_known(body: list[ast.stmt], bound: set[str], keep, live: frozenset[str] = frozenset()) -> list[ast.stmt]:
@@ -5077,6 +5088,10 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
     def read_elsewhere(x: str) -> bool:  # outside the loop, or declared global: the copies must assign it
         return x in declared or sum(n.id == x for n in reads) > sum(n.id == x for n in inside)
     keep = frozenset(x for x in names if read_elsewhere(x))
+    # assigned, and written in where immutable: read after the loop, not by a function that the body may call
+    in_functions = {n.id for s in scope for f in ast.walk(s) if isinstance(f, _SCOPES) for n in ast.walk(f)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    also = frozenset(x for x in keep if x not in declared and x not in in_functions)
     late = frozenset(_late_reads(loop.body))  # one variable for every copy, as for every iteration in Python
     read = clean & {n.id for s in loop.body for n in ast.walk(s) if isinstance(n, ast.Name)}
     values = _table_values(tables, read)
@@ -5086,7 +5101,8 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
         for item in items:
             env: dict = {}
             _bind(pattern, item, env)
-            body = _bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep, late)
+            body = _bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep, late,
+                              also)
             body = _table_items(body, values, bound)
             body = _bind_known(body, bound, lambda x: x in keep or read_elsewhere(x), late)
             cut = _until_exit(_fold_ifs(body, bound), (ast.Break, ast.Continue, ast.Return))
