@@ -308,7 +308,9 @@ iteration to the next, a table built by ``json.loads('...')``, ``append`` or a f
 table of more than 1000 items (writing out more costs the caller a few ms per item); a check that is no
 assert or ``if ...: raise``, such as ``if f(x) != want: fails += 1`` then ``assert fails == 0``, whose ``!=``
 is the program's object's own (always False) there; a helper method of a class that is no test class called
-on an object (``c.check(1, 2)``).
+on an object (``c.check(1, 2)``); a walrus in an ``if`` statement's test (``if (w := 6) > 0: assert f(3) ==
+w``) or in a comprehension's item (``any((w := 2 * x) == f(x) for x in ...)``, computed there before ``f(x)``
+runs; the name is then bound to the last item's value, where Python binds the one ``any`` stopped at).
 
 Files: with namespaces the run's directory and /tmp, /var/tmp, /dev/shm, /run/lock and /var/crash (the
 world-writable directories a distribution makes) are fresh tmpfs mounts of `TMPFS_MB` each in the private mount
