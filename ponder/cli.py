@@ -768,6 +768,26 @@ def _load_items(a, opt: str, *, split: str, require_answer: bool) -> list[dict]:
     return items[:n]
 
 
+def _distill_chat_items(items: list[dict], system: str | None, source: str) -> list[dict]:
+    """distill --chat: each text prompt as a user message (after --system), as eval and grpo --chat send it, so
+    the teacher samples after its chat template's generation prompt and the kept rows train the student on the
+    same conversation (sft renders a prompt of messages through the student's template). A prompt that is already
+    chat messages is kept as it is; --system on top of it would be a second system message, and is refused."""
+    out = []
+    for i, it in enumerate(items):
+        p = it["prompt"]
+        if not isinstance(p, str):
+            if system is not None:
+                raise PonderError(f"{source}: item {it.get('id', i)}: the prompt is a list of chat messages, which "
+                                  "--system would be added on top of; put the system message in the prompt, or drop "
+                                  "--system")
+            out.append(it)
+            continue
+        sys_msg = [{"role": "system", "content": system}] if system is not None else []
+        out.append({**it, "prompt": [*sys_msg, {"role": "user", "content": p}]})
+    return out
+
+
 def cmd_distill(a):
     from .tasks import default_reward
     from .tasks.data import reward_reads_answer
@@ -821,9 +841,14 @@ def cmd_distill(a):
         if not a.teacher:
             raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
         check_distill_sampling(a.k, a.temperature, a.max_new_tokens, a.seed)  # before the two models load
+        if a.system is not None and not a.chat:  # (a text prompt is used as given: it had no turn to go in)
+            raise PonderError("--system is the system message of chat prompts: add --chat, or drop --system")
         items = _load_items(a, "n", split="train", require_answer=reward_reads_answer(a.reward))
-        if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (distill has no --chat)
-            raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data or f"--task {a.task}", ""))
+        if a.chat:  # (there was no --chat: a chat teacher, Qwen3's thinking included, was sampled on bare text)
+            items = _distill_chat_items(items, a.system, a.data or f"--task {a.task}")
+        if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):
+            raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data or f"--task {a.task}", "; give --chat to render them "
+                                                          "through the chat template"))
         if a.reward:  # (the library's own message named a Python call, get_reward(..., judge=make_judge(...)))
             from .verify.registry import _parse
 
@@ -1804,6 +1829,10 @@ def build_parser() -> argparse.ArgumentParser:
     _data_fields_args(ds)
     ds.add_argument("--reward", default=None, type=_reward_spec, help="verifier deciding what is kept (default: countdown for the "
                                                   "countdown task, else math)")
+    ds.add_argument("--chat", action="store_true", help="wrap text prompts in the teacher's chat template as a user "
+                    "message (as eval --chat does); the kept samples train the student on the same messages, through "
+                    "its own template (prompts given as chat messages always go through it, as they are)")
+    ds.add_argument("--system", default=None, help="with --chat: a system message before each text prompt")
     ds.add_argument("-n", "--n", type=_positive_int, default=200, help="prompts (with --data: its first N rows)")
     ds.add_argument("-k", "--k", type=_positive_int, default=4, help="teacher samples per prompt")
     ds.add_argument("--temperature", type=_temperature, default=0.8, help="teacher sampling temperature")
@@ -2345,7 +2374,7 @@ _EVAL_TWINS.update({v: k for k, v in _EVAL_TWINS.items()})
 _RESUME_KEEPS = {"sft": ("model", "dtype", "batch_size", "grad_accum", "lr", "warmup", "seq_len",
                          "packing", "turns", "save_every", "eval_every", "seed", "chat_template_kwargs", "bf16"),
                  "distill": ("model", "teacher", "dtype", "task", "data", "prompt_field", "answer_field", "reward",
-                             "n", "k",
+                             "chat", "system", "n", "k",
                              "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed",
                              "chat_template_kwargs"),
                  "pretrain": ("docs", "batch_size", "seq_len", "lr", "hidden", "layers", "vocab", "seed",

@@ -502,7 +502,8 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path, capsys):
      "--chat-template-kwargs: the prompts of --task arith are text, used as given through no chat template; give "
      "--chat"),
     (["distill", "--teacher", "tiny", "--out", "d", "--chat-template-kwargs", '{"enable_thinking": false}'],
-     "--chat-template-kwargs: the prompts of --task arith are text, used as given through no chat template; or drop"),
+     "--chat-template-kwargs: the prompts of --task arith are text, used as given through no chat template; give "
+     "--chat"),
     # a model given twice was one dict key: the comparison showed one model, eval ran as if it was given once
     (["probe", "diversity", "-m", "tiny", "-m", "tiny"], "--model tiny: given twice"),
     (["eval", "--sweep", "-m", "tiny", "--model", "tiny"], "--model tiny: given twice"),
@@ -3434,6 +3435,41 @@ def test_distill_summary_counts_one_duplicate_in_the_singular(tmp_path, monkeypa
         monkeypatch.setattr(train, "distill", lambda *x, dup=dup, **k: distill(*x, dup=dup, **k))
         assert main(["distill", "--teacher", "tiny", "-n", "2", "--quiet", "--out", str(tmp_path / f"d{dup}")]) == 0
         assert said in capsys.readouterr().out
+
+
+def test_distill_chat_samples_the_teacher_through_its_chat_template(tmp_path, monkeypatch, capsys):
+    """distill had no --chat: a chat teacher (Qwen3's thinking template) was sampled on the bare problem text, and
+    --chat-template-kwargs was refused for want of it. --chat sends each text prompt as a user message (after
+    --system), as eval --chat does, so the kept rows train the student on those messages; --system alone and
+    --system on top of a prompt of messages are refused before any model loads."""
+    import ponder.cli as cli
+    import ponder.train as train
+    from ponder.errors import PonderError
+
+    seen = {}
+    monkeypatch.setattr(cli, "_load", lambda a, path: (None, None))
+
+    def distill(teacher, ttok, student, stok, items, reward, **k):
+        seen["items"] = items
+        raise PonderError("stop here")  # (the sampling and fine-tuning are distill's own, tested there)
+
+    monkeypatch.setattr(train, "distill", distill)
+    base = ["distill", "--teacher", "tiny", "-n", "2", "--quiet", "--out", str(tmp_path / "d")]
+    assert main([*base, "--chat", "--system", "Think first."]) == 2 and "stop here" in capsys.readouterr().err
+    assert [it["prompt"] for it in seen["items"]] == [
+        [{"role": "system", "content": "Think first."}, {"role": "user", "content": it["prompt"]}]
+        for it in ponder.tasks.data.load_items("arith", split="train", n=2, seed=0)]
+    assert main([*base, "--chat", "--chat-template-kwargs", '{"enable_thinking": false}']) == 2
+    assert "stop here" in capsys.readouterr().err and seen["items"][0]["prompt"][0]["role"] == "user"
+    seen.clear()
+    assert main([*base, "--system", "Think first."]) == 2
+    assert capsys.readouterr().err.count("\n") == 1 and not seen  # (refused before the sampling)
+    data = tmp_path / "chat.jsonl"
+    data.write_text(json.dumps({"prompt": [{"role": "user", "content": "1 + 1 = ?"}], "answer": "2"}) + "\n")
+    assert main(["distill", "--teacher", "tiny", "--data", str(data), "--chat", "--system", "S", "--quiet",
+                 "--out", str(tmp_path / "e")]) == 2
+    err = capsys.readouterr().err
+    assert "--system would be added on top" in err and err.count("\n") == 1 and not seen
 
 
 @pytest.mark.parametrize("args, said", [
