@@ -448,7 +448,13 @@ class Tokenizer:
                 from .checkpoint import _dangling  # (checkpoint imports this module)
 
                 raise PonderError(f"{tj}: {_dangling(tj)}")
-            raise PonderError(f"{path}: no tokenizer.json")
+            # a checkpoint with only the slow tokenizer's files (Llama 2's tokenizer.model, GPT-2/Qwen's vocab.json
+            # and merges.txt): "no tokenizer.json" said nothing of how to get one
+            slow = [f for f in ("tokenizer.model", "vocab.json", "merges.txt") if (path / f).is_file()]
+            how = (f" (it has {', '.join(slow)}, a slow tokenizer's files, which Ponder does not read: write "
+                   "tokenizer.json with transformers, AutoTokenizer.from_pretrained(DIR).save_pretrained(DIR))"
+                   if slow else "")
+            raise PonderError(f"{path}: no tokenizer.json{how}")
         try:
             tok = HFTokenizer.from_file(str(tj))
         except Exception as e:  # the library's message is informative; keep it on one line

@@ -1279,6 +1279,23 @@ def test_tokenizer_json_left_as_a_broken_link_is_named_as_one(tmp_path, tokenize
     assert str(e.value).startswith(f"{tmp_path / 'tokenizer.json'}: a link to ../../blobs/abc123, which does not exist")
 
 
+def test_a_directory_with_only_the_slow_tokenizers_files_says_how_to_write_tokenizer_json(tmp_path, tokenizer):
+    """A checkpoint with Llama 2's tokenizer.model or GPT-2/Qwen's vocab.json + merges.txt and no tokenizer.json
+    was refused as "no tokenizer.json", which did not say the tokenizer was there in another form, nor how to get
+    the file Ponder reads; a directory with none of them still says just that."""
+    tokenizer.save(tmp_path)
+    (tmp_path / "tokenizer.json").unlink()
+    with pytest.raises(PonderError) as e:
+        Tokenizer.load(tmp_path)
+    assert str(e.value) == f"{tmp_path}: no tokenizer.json"
+    for f in ("vocab.json", "merges.txt"):
+        (tmp_path / f).write_text("{}")
+    with pytest.raises(PonderError) as e:
+        Tokenizer.load(tmp_path)
+    assert str(e.value).startswith(f"{tmp_path}: no tokenizer.json (it has vocab.json, merges.txt, a slow tokenizer")
+    assert "save_pretrained" in str(e.value) and "\n" not in str(e.value)
+
+
 @pytest.mark.parametrize("ids,msg", [
     ([5, -100], r"token id -100 at position 1 is negative \(a label's -100 ignore index"),
     ([2**40], r"token id 1099511627776 at position 0 is past any vocabulary"),
