@@ -1376,8 +1376,8 @@ def cmd_eval(a):
         from .evaluate import DEFAULT_TEMPERATURE
 
         used = DEFAULT_TEMPERATURE[method] if a.temperature is None else a.temperature
-    _eval_sampling_note(a, used)
     models = _load_models(a, a.model or ["tiny"])
+    _eval_sampling_note(a, used)  # (once they load: a checkpoint without its tokenizer printed it above the error)
     if a.sweep:
         res = sweep(models, items, parallel_ns=ns, budgets=budgets, methods=methods,
                     max_new_tokens=a.max_new_tokens,

@@ -255,6 +255,10 @@ def test_eval_names_the_sampling_settings_a_checkpoint_recommends(tmp_path, tiny
     same = _sampling_checkpoint(tmp_path / "same", tiny_random, do_sample=True, temperature=0.6, top_p=0.95)
     assert main([*run[:2], str(same), *run[3:], "-n", "2", "--temperature", "0.6", "--top-p", "0.95"]) == 0
     assert "recommends" not in capsys.readouterr().err
+    # a checkpoint that does not load says that alone: the note came first, the error second
+    (ck / "tokenizer.json").unlink()
+    assert main([*run, "-n", "2"]) == 2
+    assert capsys.readouterr().err == f"ponder eval: error: {ck}: no tokenizer.json\n"
 
 
 def test_generate_says_which_generation_config_settings_it_does_not_apply(tmp_path, tiny_random, ckpt, capsys):
