@@ -1088,8 +1088,8 @@ def cmd_grpo(a):
                          prompts_per_step=a.prompts_per_step, group_size=a.group_size,
                          max_new_tokens=a.max_new_tokens, temperature=a.temperature, lr=a.lr, seed=a.seed,
                          eval_every=a.eval_every, eval_n=a.eval_n, save_every=a.save_every,
-                         curriculum=a.curriculum, chat=a.chat, chat_template_kwargs=a.chat_template_kwargs,
-                         stop_on_alarm=a.stop_on_alarm,
+                         curriculum=a.curriculum, chat=a.chat, system=a.system,
+                         chat_template_kwargs=a.chat_template_kwargs, stop_on_alarm=a.stop_on_alarm,
                          device=a.device, dtype=a.dtype, micro_batch=a.micro_batch,
                          micro_batch_tokens=a.micro_batch_tokens, off_policy=a.off_policy, fsdp=a.fsdp)
         try:
@@ -1939,6 +1939,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "sampling, in [0, 2**32) (held-out problems are fixed)")
     gr.add_argument("--chat", action="store_true", help="wrap text prompts in the chat template as a user "
                     "message (prompts given as chat messages always go through it, as they are)")
+    gr.add_argument("--system", default=None, help="with --chat: a system message before each text prompt, in "
+                    "rollouts and the held-out evaluation (as eval --chat --system sends it; recorded in config.json)")
     # Exit status 0: the stop is what was asked for (as Keras' and Lightning's early stopping end normally); a
     # script reads the summary's stopped_early, as it reads the metrics, rather than an error status.
     gr.add_argument("--stop-on-alarm", action="store_true",
@@ -2381,7 +2383,8 @@ _RESUME_KEEPS = {"sft": ("model", "dtype", "batch_size", "grad_accum", "lr", "wa
                               "terse_share", "compile", "bf16", "save_every", "eval_every"),
                  "grpo": ("model", "task", "prompt_field", "answer_field", "reward", "preset", "set", "group_filter",
                           "prompts_per_step", "group_size", "max_new_tokens", "temperature", "lr", "seed",
-                          "eval_every", "eval_n", "save_every", "curriculum", "chat", "stop_on_alarm", "device",
+                          "eval_every", "eval_n", "save_every", "curriculum", "chat", "system", "stop_on_alarm",
+                          "device",
                           "dtype", "micro_batch", "micro_batch_tokens", "off_policy", "fsdp",
                           "chat_template_kwargs")}
 

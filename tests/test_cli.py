@@ -3585,6 +3585,37 @@ def test_grpo_errors_other_than_the_context_check_propagate_as_raised(tmp_path, 
               "--out", str(tmp_path / "r")])
 
 
+def test_grpo_system_is_the_system_message_of_its_chat_prompts_as_evals(tmp_path, monkeypatch, capsys):
+    """grpo had --chat but no --system (GRPOConfig.system had no flag): a model evaluated with `eval --chat --system
+    S` could not be trained on the prompts it was evaluated on. --system reaches the run's config, and its prompts
+    render as eval's: an empty one is an empty system turn (the trainer had dropped it, where eval keeps it). Without
+    --chat it is refused; a --resume keeps the run's own."""
+    import ponder.rl.trainer as trainer
+    from ponder.errors import PonderError
+    from ponder.evaluate import _prompt_of
+
+    seen = {}
+
+    def capture(cfg, *a, **k):
+        cfg.validate()
+        seen["cfg"] = cfg
+        raise PonderError("stop here")
+
+    monkeypatch.setattr(trainer, "train", capture)
+    base = ["grpo", "--task", "arith", "--steps", "1", "--out", str(tmp_path / "r")]
+    item = {"prompt": "1 + 1 = ?"}
+    for system in ("Think first.", ""):
+        assert main([*base, "--chat", "--system", system]) == 2 and "stop here" in capsys.readouterr().err
+        assert seen["cfg"].system == system
+        assert trainer.render(seen["cfg"], item) == _prompt_of(item, True, system) == [
+            {"role": "system", "content": system}, {"role": "user", "content": "1 + 1 = ?"}]
+    seen.clear()
+    assert main([*base, "--system", "Think first."]) == 2 and not seen
+    assert "system is the system message of chat prompts" in capsys.readouterr().err
+    assert main(["grpo", "--out", str(tmp_path / "r"), "--resume", "--system", "S"]) == 2
+    assert "drop --system" in capsys.readouterr().err
+
+
 def test_chat_says_when_a_reply_is_cut_by_max_new_tokens(monkeypatch, capsys):
     """A reply that ran out of --max-new-tokens ended mid-sentence with nothing said: it read as the model's whole
     answer (and went into the conversation so). Now one line on stderr says it was cut; a reply the model ended

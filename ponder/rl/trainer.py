@@ -219,7 +219,7 @@ class GRPOConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
             raise PonderError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
         check_template_kwargs(self.chat_template_kwargs, "chat_template_kwargs")
-        if self.system and not self.chat:  # (text prompts are used as they are: it was silently dropped)
+        if self.system is not None and not self.chat:  # (text prompts are used as they are: silently dropped)
             raise PonderError("system is the system message of chat prompts: set chat=True (--chat), or drop system")
         # composed here, not first in the trainer: a hand-edited objective in config.json failed a --resume (and
         # --explain --resume) with "objective: unknown setting ..." naming no file (config_from names it)
@@ -367,7 +367,7 @@ def check_items(cfg: GRPOConfig, config, tok, reward, train_items: list[dict], t
     for name, items in (("train", train_items), ("eval", test_items)):
         src = (cfg.data if name == "train" else cfg.eval_data) or f"task {cfg.task} ({name} split)"
         chat_item = next((it for it in items if not isinstance(it["prompt"], str)), None)
-        if cfg.system and chat_item is not None:  # on top: a second system message, or silently lost
+        if cfg.system is not None and chat_item is not None:  # on top: a second system message, or silently lost
             raise PonderError(f"{src}: item {chat_item.get('id')}: the prompt is a list of chat messages, which "
                               "system would be added on top of; put the system message in the data, or drop system")
         for it in items if cfg.data else items[:1]:  # (generated task items are well formed)
@@ -453,7 +453,9 @@ def render(cfg: GRPOConfig, item: dict):
     (a dataset's) as it is, `chat` or not: wrapped, the list would be one user message's content."""
     if not cfg.chat or not isinstance(item["prompt"], str):
         return item["prompt"]
-    msgs = [{"role": "system", "content": cfg.system}] if cfg.system else []
+    # (an empty system is one, as eval --system "" sends it: a template renders an empty system turn otherwise than
+    # none, Qwen's putting its default system prompt where there is none)
+    msgs = [{"role": "system", "content": cfg.system}] if cfg.system is not None else []
     return msgs + [{"role": "user", "content": item["prompt"]}]
 
 
