@@ -409,10 +409,20 @@ def test_load_jsonl_errors_name_file_and_line(tmp_path):
     p = _write(tmp_path / "q.jsonl", ['{"question": "a", "answer": "1"}'])
     with pytest.raises(PonderError, match=re.escape(f"{p}:1: missing field 'prompt' (or 'problem')")):
         load_dataset(p)
-    # GSM8K's layout: the message says how to name its field (and not when a field was named)
-    with pytest.raises(PonderError, match=re.escape("(have: question, answer); --prompt-field F (prompt_field= in "
-                                                    "Python) reads another")):
+    # GSM8K's layout: the message says how to name its field (and not when a field was named); it said "--prompt-field
+    # F ... reads another" of a row whose "question" is the field to name, and of MATH's solution-only rows likewise
+    with pytest.raises(PonderError, match=re.escape("(have: question, answer); --prompt-field question (prompt_field= "
+                                                    "in Python) reads it (GSM8K's layout)")):
         load_dataset(p)
+    s = _write(tmp_path / "s.jsonl", ['{"problem": "a", "solution": "so \\\\boxed{1}"}'])
+    with pytest.raises(PonderError, match=re.escape("(have: problem, solution); --answer-field solution (answer_field= "
+                                                    "in Python) reads its last \\boxed{} (MATH's layout)")):
+        load_dataset(s)
+    assert load_dataset(s, answer_field="solution")[0]["answer"] == "so \\boxed{1}"
+    o = _write(tmp_path / "o.jsonl", ['{"instruction": "a", "output": "1"}'])  # no known field: the general advice
+    with pytest.raises(PonderError, match=re.escape("(have: instruction, output); --prompt-field F (prompt_field= in "
+                                                    "Python) reads another")):
+        load_dataset(o)
     with pytest.raises(PonderError, match=r"missing field 'query' \(have: question, answer\)$"):
         load_dataset(p, prompt_field="query")
     p = _write(tmp_path / "n.jsonl", ['{"prompt": "a", "answer": null}'])

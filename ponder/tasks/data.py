@@ -517,6 +517,12 @@ def _pandas_records(df) -> list[dict]:
     return [plain(row) for row in df.to_dict(orient="records")]
 
 
+# The fields of known layouts that hold the prompt or the gold where `prompt`/`problem` or `answer` are missing:
+# a row with one of them is named the flag that reads it.
+_KNOWN_FIELDS = {"prompt": (("question", "it (GSM8K's layout)"), ("Problem", "it (AIME's layout)")),
+                 "answer": (("solution", "its last \\boxed{} (MATH's layout)"), ("Answer", "it (AIME's layout)"))}
+
+
 def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | None = None,
                  limit: int | None = None, require_answer: bool = True) -> list[dict]:
     """Rows of a .jsonl/.json/.parquet file as task items (see the module docstring). ``require_answer=False``
@@ -564,9 +570,11 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
             if values[field] is _MISSING:
                 name = "'prompt' (or 'problem')" if field == "problem" and prompt_field is None else repr(field)
                 # GSM8K's "question", Alpaca's "instruction"...: say how to name the field the file does have
+                kind = "prompt" if field == pf else "answer"
+                # and names the field of the known layout the row is in ("question": GSM8K's), which it did not
+                known = next((f"; --{kind}-field {f} ({kind}_field= in Python) reads {why}" for f, why in _KNOWN_FIELDS[kind] if f in row), "")
                 other = ("" if (prompt_field if field == pf else answer_field) is not None else
-                         f"; --{'prompt' if field == pf else 'answer'}-field F ({'prompt' if field == pf else 'answer'}"
-                         "_field= in Python) reads another")
+                         known or f"; --{kind}-field F ({kind}_field= in Python) reads another")
                 raise PonderError(f"{where}: missing field {name} (have: {field_names(row)}){other}")
             if values[field] is None:
                 raise PonderError(f"{where}: field {field!r} is null")
