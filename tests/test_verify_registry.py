@@ -208,11 +208,12 @@ def test_verify_code_of_an_eval_samples_file_says_its_tests_are_not_carried(tmp_
     said only "missing field 'tests'": it says where they are."""
     src = tmp_path / "samples.jsonl"
     write_jsonl(src, [{"problem": 0, "id": "a", "completion": GOOD, "gold": "", "think_open": False}])
-    with pytest.raises(PonderError, match=r"samples.jsonl:1: missing field 'tests'; ponder eval's samples.jsonl "
-                                          r"does not carry code tests: join them from the items by 'id'$"):
+    with pytest.raises(PonderError, match=r"samples.jsonl:1: missing field 'tests' \(have: problem, id, completion, "
+                                          r"gold, think_open\); ponder eval's samples.jsonl does not carry code tests: "
+                                          r"join them from the items by 'id'$"):
         verify_file("code", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)
     write_jsonl(src, [{"completion": GOOD}])  # (any other file: the field alone)
-    with pytest.raises(PonderError, match=r"samples.jsonl:1: missing field 'tests'$"):
+    with pytest.raises(PonderError, match=r"samples.jsonl:1: missing field 'tests' \(have: completion\)$"):
         verify_file("code", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)
 
 
@@ -411,7 +412,11 @@ def test_verify_file_other_kinds(tmp_path):
      r"in\.jsonl:3: invalid JSON \("),
     # the math gold may be 'answer' too (--help says so): the message names both
     (['{"completion": "a", "gold": "1"}', '{"completion": "b"}'], r"in\.jsonl:2: missing field 'gold' \(or 'answer'\)"),
-    (['{"gold": "1"}'], r"in\.jsonl:1: missing field 'completion'"),
+    (['{"gold": "1"}'], r"in\.jsonl:1: missing field 'completion' \(have: gold\)$"),
+    # the fields it has (a 'response' is not the completion), and MATH's worked solution is not taken for the gold
+    (['{"problem": "p", "solution": "\\\\boxed{1}", "completion": "1"}'], r"in\.jsonl:1: missing field 'gold' \(or "
+     r"'answer'\) \(have: problem, solution, completion\); a worked 'solution' is not read as the gold: put its final "
+     r"answer in 'answer'$"),
     # a null gold (pandas' to_json of a missing value) was reported as a "missing field" the row plainly has
     (['{"completion": "b", "gold": null}'], r"in\.jsonl:1: field 'gold' is null \(give the gold, or an 'answer'\)$"),
     (['{"completion": "b", "answer": null}'], r"in\.jsonl:1: field 'answer' is null$"),

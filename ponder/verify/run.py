@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ponder.errors import PonderError
 from ponder.fileio import atomic_open, check_not_run_file, check_writable
+from ponder.tasks.data import field_names
 from ponder.verify.registry import VERIFIERS, parallel_map
 
 KINDS = {"math": ("gold",), "code": ("tests",), "countdown": ("numbers", "target"), "constraints": ("constraints",),
@@ -81,8 +82,9 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
                     if not rows and isinstance(row, list):  # json.dump(rows, f): a JSON array, not JSON Lines
                         hint = "; the file looks like a JSON array of rows: verify reads JSON Lines (one object a line)"
                     raise PonderError(f"{where}: expected a JSON object, got {_type_name(row)}{hint}")
-                if "completion" not in row:
-                    raise PonderError(f"{where}: missing field 'completion'")
+                if "completion" not in row:  # (the fields it has, as --data's loader says them: a 'response' is
+                    # not read as the completion)
+                    raise PonderError(f"{where}: missing field 'completion' (have: {field_names(row)})")
                 if not isinstance(row["completion"], str):
                     got = "null" if row["completion"] is None else _type_name(row["completion"])
                     raise PonderError(f"{where}: field 'completion' must be text, got {got}")
@@ -97,8 +99,12 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
                         raise PonderError(f"{where}: field {key!r} is null{or_answer}")
                     if key not in row:  # math's gold may be named either way: say so
                         hint = " (or 'answer')" if key == "gold" else ""
+                        # the fields the row has, as --data's loader says them (a 'response' is not the completion)
+                        hint += f" (have: {field_names(row)})"
                         if key == "tests" and "problem" in row and "think_open" in row:  # ponder eval's record
-                            hint = "; ponder eval's samples.jsonl does not carry code tests: join them from the items by 'id'"
+                            hint += "; ponder eval's samples.jsonl does not carry code tests: join them from the items by 'id'"
+                        if kind == "math" and key == "gold" and "solution" in row:  # MATH's layout without 'answer'
+                            hint += "; a worked 'solution' is not read as the gold: put its final answer in 'answer'"
                         raise PonderError(f"{where}: missing field {key!r}{hint}")
                 gold = {need[0]: row[need[0]]} if kind == "math" else row  # the gold _item passes on
                 try:
