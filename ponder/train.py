@@ -1355,8 +1355,8 @@ def load_sft_examples(path) -> list[dict]:
         if isinstance(row, dict) and _math_layout(row):
             row = _math_row(row, where)
             if not mapped:
-                print(f"sft: {p}: rows of MATH's layout (no prompt/response): training on `problem` as the prompt "
-                      "and `solution` as the response", file=sys.stderr)
+                print(f"sft: {p}: rows of MATH's layout (no prompt/response): reading `problem` as the prompt "
+                      "and `solution` as the response", file=sys.stderr)  # (said "training on" of --val-data's too)
             mapped += 1
         check_sft_example(row, where)
         rows.append(row)
@@ -1431,6 +1431,11 @@ def check_sft_example(ex, where: str = "example"):
             # (a MATH-layout row lacking its solution was told "missing field 'prompt'", though it has a problem)
             hint = ("; a row of MATH's layout needs 'solution' beside 'problem' (the response trained on)"
                     if "problem" in ex and "prompt" not in ex and "solution" not in ex else "")
+            # (GSM8K's layout was told the same, with no word of what sft reads instead: eval and grpo read it by
+            # --prompt-field, sft has no such flag)
+            if "question" in ex and "prompt" not in ex and "problem" not in ex:
+                hint = ("; sft reads prompt/response, messages or MATH's problem/solution rows: write GSM8K's "
+                        "layout as {\"prompt\": question, \"response\": answer}")
             raise PonderError(f"{where}: missing field {k!r} (have: {field_names(ex, 'none')}){hint}")
     if isinstance(ex["prompt"], str):
         _check_text(where, "prompt", ex["prompt"])

@@ -3378,6 +3378,13 @@ def test_sft_reads_math500_layout_problem_as_prompt_and_solution_as_response(tmp
         load_sft_examples(tmp_path / "s.jsonl")
     (tmp_path / "p.jsonl").write_text(json.dumps({**rows[0], "prompt": "Q", "response": "A"}) + "\n")
     assert load_sft_examples(tmp_path / "p.jsonl")[0]["prompt"] == "Q"  # (its own prompt/response win)
+    # GSM8K's layout was told "missing field 'prompt' (have: question, answer)", which eval and grpo read by
+    # --prompt-field, a flag sft has not: the line says what to write instead
+    (tmp_path / "g.jsonl").write_text(json.dumps({"question": "Q?", "answer": "1 + 1 = 2\n#### 2"}) + "\n")
+    with pytest.raises(PonderError, match=r"g.jsonl:1: missing field 'prompt' \(have: question, answer\); sft reads "
+                                          r"prompt/response, messages or MATH's problem/solution rows: write GSM8K's "
+                                          r'layout as \{"prompt": question, "response": answer\}$'):
+        load_sft_examples(tmp_path / "g.jsonl")
 
 
 def test_distill_resume_of_one_killed_before_its_fine_tuning_began_points_at_its_samples(tmp_path, capsys,
