@@ -1464,6 +1464,42 @@ def check_turns(turns, where: str = "sft") -> str:
     return turns
 
 
+def check_sft_chat(chat, system, where: str = "sft") -> None:
+    """sft's chat and system (`ponder sft --chat --system S`): a switch, and text or None, given with chat."""
+    if not isinstance(chat, bool):  # ("no" is truthy: every prompt was wrapped, and "no" recorded)
+        raise PonderError(f"{where}: chat must be True or False, got {chat!r:.60}")
+    if system is not None and not isinstance(system, str):  # (a list of messages went into the content)
+        raise PonderError(f"{where}: system must be text (the system message), got {type(system).__name__} "
+                          f"{system!r:.60}")
+    if system is not None and not chat:  # (a text prompt is used as given: it has no turn to put it in)
+        raise PonderError(f"{where}: system is the system message of chat prompts: set chat=True, or drop system")
+
+
+def chat_examples(examples: list[dict], system: str | None = None, flag: str = "system") -> list[dict]:
+    """sft's chat=True: each text prompt as a user message (after `system`; "" is an empty system turn, as eval
+    renders it), the response its assistant turn, so the model is fine-tuned on the prompt that eval, grpo and
+    distill --chat give it at inference (the text prompt alone was trained, and a model fine-tuned so was scored
+    after a chat template it had never seen). A row already of chat messages (`messages`, or a `prompt` of
+    messages) is kept as it is; `system` on top of it would be a second system message, and is refused, naming
+    the row (by FILE:LINE, as load_sft_examples gives them; `flag`: the option named, --system on the CLI)."""
+    where = getattr(examples, "where", None)
+    where = where if where is not None and len(where) == len(examples) else None  # (unless edited since)
+    out = SFTRows()
+    for i, ex in enumerate(examples):
+        w = where[i] if where else f"example {i}"
+        check_sft_example(ex, w)  # (a malformed row is said as such, not as one of chat messages)
+        if isinstance(ex.get("prompt"), str):
+            sys_msg = [{"role": "system", "content": system}] if system is not None else []
+            ex = {**ex, "prompt": [*sys_msg, {"role": "user", "content": ex["prompt"]}]}
+        elif system is not None:
+            field = "prompt" if "prompt" in ex else "messages"
+            raise PonderError(f"{w}: the row's {field!r} is a list of chat messages, which {flag} would be added on "
+                              f"top of; put the system message in its {field!r}, or drop {flag}")
+        out.append(ex)
+        out.where.append(w)
+    return out
+
+
 def _render(tok: Tokenizer, msgs: list, where: str, tools, add_generation_prompt: bool = True) -> str:
     # a row without tools renders with the run's template_kwargs' tools, as inference prompts do (tools=None
     # replaced them: trained without the tools list that every prompt at inference shows)
@@ -1809,11 +1845,14 @@ def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: in
     return encoded, cut, dropped
 
 
-def _sft_record(train: TrainConfig, packing: bool, turns: str, template_kwargs, data_sha256) -> dict:
+def _sft_record(train: TrainConfig, packing: bool, turns: str, template_kwargs, data_sha256, chat: bool = False,
+                system: str | None = None) -> dict:
     """What an sft run's trainer states record of it (check_run_record): its settings as config.json holds them,
     with those of config.json's top level that change what it trains on (a sweep over --packing or the template's
-    enable_thinking is as much a neighbour run as an lr sweep), and its data's digest."""
-    settings = {**asdict(train), "packing": packing, "turns": turns, "chat_template_kwargs": template_kwargs}
+    enable_thinking is as much a neighbour run as an lr sweep), and its data's digest. (chat and system: absent
+    from a state saved before they existed, which check_run_record then does not compare.)"""
+    settings = {**asdict(train), "packing": packing, "turns": turns, "chat_template_kwargs": template_kwargs,
+                "chat": chat, "system": system}
     return _run_record(json.loads(json.dumps(settings)), data_sha256)
 
 
@@ -1856,6 +1895,8 @@ def sft(
     train: TrainConfig | None = None,
     packing: bool = False,
     turns: str = "all",
+    chat: bool = False,
+    system: str | None = None,
     progress: bool = True,
     model_path=None,
     resume: bool = False,
@@ -1872,6 +1913,12 @@ def sft(
     `turns`: what a row of `messages` trains, "all" its assistant turns or the "last" one only (`encode_sft`);
     a prompt/response row trains its response either way. Recorded in config.json; a resumed run keeps its own
     (one saved before the option existed trained "last", and resumes so).
+
+    `chat`: each text prompt is a user message (after `system`, when given), the response its assistant turn,
+    rendered by the chat template as a `prompt` of messages is (`chat_examples`): the prompt the model is then
+    trained after is the one `ponder eval --chat --system S` gives it. Rows already of chat messages are as they
+    are (`system` is refused with them). Recorded in config.json, beside the data's digest (that of the rows as
+    given); a resumed run keeps its own.
 
     Each epoch visits every example once in a fresh random order (`sft_schedule`). With a run directory:
     metrics.jsonl and TensorBoard scalars every step, a checkpoint with the trainer state every
@@ -1907,6 +1954,7 @@ def sft(
     if not isinstance(packing, bool):  # ("no" is truthy: it packed, and config.json recorded "no")
         raise PonderError(f"sft: packing must be True or False, got {packing!r}")
     check_turns(turns)
+    check_sft_chat(chat, system)
     data_sha256 = _digest(examples)  # (once: the resume check, config.json and every trainer state's record)
     state = None
     if resume:
@@ -1925,6 +1973,8 @@ def sft(
             raise PonderError(f"{conf}: packing: expected bool, got {json.dumps(packing)[:60]}")
         # a run saved before `turns` existed trained the last assistant turn of each messages row
         turns = check_turns(saved.get("turns", "last"), conf)
+        chat, system = saved.get("chat", False), saved.get("system")  # (absent: a run from before they existed)
+        check_sft_chat(chat, system, conf)
         for name, rows in (("training", examples), ("validation", val_examples)):
             key = "data_sha256" if name == "training" else "val_data_sha256"
             if saved.get(key) != (data_sha256 if name == "training" else _digest(rows) if rows else None):
@@ -1936,7 +1986,8 @@ def sft(
         # a checkpoint/ copied in from another sft run of the same model (an lr sweep's neighbour: weights and
         # trainer state together) resumed silently under this run's settings, as pretrain's once did
         was = config_from(TrainConfig, saved["train"], f"{conf}: train")
-        check_run_record(run, state, _sft_record(was, packing, turns, tok.template_kwargs, saved.get("data_sha256")))
+        check_run_record(run, state, _sft_record(was, packing, turns, tok.template_kwargs, saved.get("data_sha256"),
+                                                 chat, system))
         given_threads = train.threads if train else None  # (an explicit count instead of the run's own)
         train = saved_train_config(run, saved, train.steps if train else None, state["step"])
         train.threads = resume_threads(run, train.threads, given_threads, section="train")
@@ -1958,6 +2009,9 @@ def sft(
         warn_short_schedule(train, "sft")  # (TrainConfig(steps=20) keeps the 50-step default warmup)
         if run is not None:
             fresh_run_dir(run, model_path, kind="sft")
+    if chat:  # (after the digest: the run's data is its rows as given, chat and system recorded beside them)
+        examples = chat_examples(examples, system)
+        val_examples = chat_examples(val_examples, system) if val_examples else val_examples
     if model is None or tok is None:
         raise PonderError("sft: give a model and its tokenizer (or resume=True with a run directory)")
     if not any(p.requires_grad for p in model.parameters()):  # (torch's "element 0 of tensors does not require
@@ -2013,7 +2067,8 @@ def sft(
             {"kind": "sft", "train": asdict(train), "examples": len(examples), "examples_cut": cut,
              "model_path": str(model_path) if isinstance(model_path, (str, os.PathLike)) else None,
              "val_examples_cut": val_cut,
-             "packing": packing, "turns": turns, "data": data, "data_sha256": data_sha256,
+             "packing": packing, "turns": turns, "chat": chat, "system": system, "data": data,
+             "data_sha256": data_sha256,
              "chat_template_kwargs": tok.template_kwargs,
              "val_data_sha256": _digest(val_examples) if val_examples else None,
              "sft": {"dtype": str(model.lm_head.weight.dtype).removeprefix("torch."), "device": str(device)}},
@@ -2021,7 +2076,7 @@ def sft(
     opt = make_optimizer(model, train)
     warn_emulated_bf16(train, device, "sft")
     # what the trainer state records of its run (check_run_record): settings as config.json holds them, and data
-    record = _sft_record(train, packing, turns, tok.template_kwargs, data_sha256)
+    record = _sft_record(train, packing, turns, tok.template_kwargs, data_sha256, chat, system)
     # parameters the caller froze stay frozen after a resume (load_run reads them back, as grpo's): loaded
     # trainable, the resume was refused as "the optimizer state is for another model"
     frozen = [n for n, p in model.named_parameters() if not p.requires_grad]

@@ -3417,3 +3417,119 @@ def test_distill_resume_of_one_killed_before_its_fine_tuning_began_points_at_its
     (out / "distilled.jsonl").unlink()  # no samples either: nothing of a distillation there
     assert main(["distill", "--out", str(out), "--resume", "--quiet"]) == 2
     assert "not a resumable run directory (no config.json)" in capsys.readouterr().err
+
+
+def qwen3_style_checkpoint(path: Path, tiny_random) -> Path:
+    """A checkpoint of a Qwen-style tokenizer.json (byte-level BPE, <|im_start|>/<|im_end|>, <think>) with a
+    Qwen3-like chat template (enable_thinking false pre-fills an empty think block) over a tiny random model."""
+    from test_tokenizer import QWEN3_LIKE, _hf_tokenizer
+
+    from ponder.tokenizer import Tokenizer
+
+    files = path.with_name(path.name + "-tokenizer")
+    files.mkdir(parents=True)
+    _hf_tokenizer("qwen").save(str(files / "tokenizer.json"))
+    (files / "tokenizer_config.json").write_text(json.dumps(
+        {"tokenizer_class": "Qwen2Tokenizer", "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>",
+         "bos_token": None, "chat_template": QWEN3_LIKE}))
+    tok = Tokenizer.load(files)
+    model = ponder.Transformer(ModelConfig(**{**SMALL, "vocab_size": tok.vocab_size})).init_weights(0, std=0.2)
+    ponder.save(model, tok, path)
+    return path
+
+
+MATH_ROWS = [{"problem": f"What is {a} + {a}?", "solution": f"{a} + {a} = {2 * a}, so $\\boxed{{{2 * a}}}$."}
+             for a in (3, 14, 25)]
+
+
+@pytest.mark.parametrize("kind, kwargs", [("tiny", {}), ("qwen3", {}), ("qwen3", {"enable_thinking": False})])
+def test_sft_chat_trains_each_text_prompt_after_the_prompt_eval_chat_gives(tmp_path, tiny_random, monkeypatch, kind,
+                                                                          kwargs):
+    """sft had no chat: a text prompt (prompt/response, MATH's problem/solution) was trained bare, so a model then
+    evaluated with eval --chat (or trained on by grpo --chat) was prompted after a template it had never been
+    fine-tuned after (a 6-row MATH file: greedy 100% without --chat, 0% with it). chat=True trains each as a user
+    message after `system`, the response as the assistant turn ended by the template's end of turn: the prompt's
+    token ids are those eval gives the model (`_prompt_of` then `render_prompts`, what `ponder eval --chat
+    --system S` does), validation rows too; without chat, those of eval without --chat, as before."""
+    import ponder.train as train_mod
+    from ponder.engine import render_prompts
+    from ponder.evaluate import _prompt_of
+    from ponder.tasks.data import load_items
+    from ponder.train import load_sft_examples
+
+    if kind == "tiny":
+        model, tok = _copy(tiny_random[0]), copy.copy(tiny_random[1])  # (Ponder's ChatML, as the tiny model's)
+    else:
+        model, tok = ponder.load(qwen3_style_checkpoint(tmp_path / "ck", tiny_random))
+    tok.template_kwargs = kwargs
+    data = tmp_path / "math.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in MATH_ROWS))
+    rows, items = load_sft_examples(data), load_items("", data=str(data), answer_field="solution")
+    seen = []
+    batches = train_mod.sft_batches
+    monkeypatch.setattr(train_mod, "sft_batches", lambda enc, *a: seen.append(enc) or batches(enc, *a))
+    end = tok.token_to_id("<|im_end|>")
+    for chat, system in ((True, None), (True, ""), (True, "Reason, then answer in \\boxed{}."), (False, None)):
+        seen.clear()
+        sft(_copy(model), tok, rows, train=TrainConfig(steps=1, batch_size=3, seq_len=128), chat=chat, system=system,
+            val_examples=rows[:1], progress=False)
+        assert len(seen) == 2  # (the training rows, then the validation one)
+        for it, row, (ids, mask) in zip([*items, items[0]], [*rows, rows[0]], seen[0] + seen[1], strict=True):
+            start = mask.index(1)
+            assert ids[:start] == render_prompts(tok, [_prompt_of(it, chat, system)])[0]  # what eval feeds it
+            assert all(mask[start:])  # (then the response, every token trained)
+            trained = tok.decode(ids[start:], skip_special_tokens=False)
+            if chat:
+                assert ids[-1] == end and trained.endswith(row["response"] + "<|im_end|>")
+                assert trained.startswith("<think>") == (kind == "qwen3" and not kwargs)  # (the template's own)
+            else:
+                assert trained == row["response"] + tok.eos_token and "<|im_start|>" not in tok.decode(ids[:start])
+
+
+def test_sft_chat_is_recorded_kept_on_resume_and_checked(tmp_path, tiny_random, monkeypatch):
+    """chat and system are recorded in config.json and in the trainer state's record: a resume trains the run's
+    own (the chat wrapping included: it is applied after the data's digest, the rows' as given), and a checkpoint
+    of a run without chat is refused; bad values, system without chat, and system on top of a row of chat
+    messages are one line each, before any run directory is made."""
+    import shutil
+
+    import ponder.train as train_mod
+
+    model, tok = tiny_random
+    seen = []
+    batches = train_mod.sft_batches
+    monkeypatch.setattr(train_mod, "sft_batches", lambda enc, *a: seen.append(enc) or batches(enc, *a))
+    cfg = TrainConfig(steps=2, batch_size=4, seq_len=64, save_every=1)
+    sft(_copy(model), tok, SFT_EX, tmp_path / "a", train=cfg, chat=True, system="S", progress=False)
+    sft(_copy(model), tok, SFT_EX, tmp_path / "b", train=cfg, progress=False)
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert (saved["chat"], saved["system"]) == (True, "S")
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["chat"] is False
+    chat_ids = seen[0]
+    seen.clear()
+    sft(None, None, SFT_EX, tmp_path / "a", train=TrainConfig(steps=3), resume=True, progress=False)
+    assert seen == [chat_ids] and tok.decode(chat_ids[0][0]).startswith("<|im_start|>system\nS<|im_end|>")
+    shutil.rmtree(tmp_path / "b" / "checkpoint")
+    shutil.copytree(tmp_path / "a" / "checkpoint", tmp_path / "b" / "checkpoint")
+    with pytest.raises(PonderError, match=r"saved by a run of other settings .*chat true vs false; system \"S\" vs "
+                                          "null"):
+        sft(None, None, SFT_EX, tmp_path / "b", train=TrainConfig(steps=4), resume=True, progress=False)
+    conf = tmp_path / "a" / "config.json"
+    conf.write_text(json.dumps({**json.loads(conf.read_text()), "chat": "yes"}))
+    with pytest.raises(PonderError, match=f"^{re.escape(str(conf))}: chat must be True or False, got 'yes'$"):
+        sft(None, None, SFT_EX, tmp_path / "a", train=TrainConfig(steps=4), resume=True, progress=False)
+    msgs = {"messages": [{"role": "user", "content": "1 + 1?"}, {"role": "assistant", "content": "2"}]}
+    for kw, said in (({"chat": "no"}, "^sft: chat must be True or False, got 'no'$"),
+                     ({"chat": True, "system": ["S"]}, r"^sft: system must be text \(the system message\), got list"),
+                     ({"system": "S"}, "^sft: system is the system message of chat prompts: set chat=True, or drop "
+                                       "system$"),
+                     ({"chat": True, "system": "S", "examples": [*SFT_EX[:2], msgs]},
+                      r"^example 2: the row's 'messages' is a list of chat messages, which system would be added on "
+                      r"top of; put the system message in its 'messages', or drop system$")):
+        with pytest.raises(PonderError, match=said):
+            sft(_copy(model), tok, kw.pop("examples", SFT_EX), tmp_path / "c", train=cfg, progress=False, **kw)
+        assert not (tmp_path / "c").exists()
+    seen.clear()  # a row of chat messages is as it is with chat (no system): the same ids as without
+    sft(_copy(model), tok, [msgs], train=TrainConfig(steps=1, seq_len=64), chat=True, progress=False)
+    sft(_copy(model), tok, [msgs], train=TrainConfig(steps=1, seq_len=64), progress=False)
+    assert seen[0] == seen[1]
