@@ -663,7 +663,15 @@ def _pretrain_corpus(corpus: dict, quiet: bool = False) -> tuple[list[str], list
 
 
 def cmd_sft(a):
-    from .train import TrainConfig, fresh_run_dir, kind_phrase, load_sft_examples, read_run_config, sft
+    from .train import (
+        TrainConfig,
+        chat_examples,
+        fresh_run_dir,
+        kind_phrase,
+        load_sft_examples,
+        read_run_config,
+        sft,
+    )
 
     val = load_sft_examples(a.val_data) if a.val_data else None
     if a.resume:
@@ -693,10 +701,16 @@ def cmd_sft(a):
     else:
         if not a.data:
             raise PonderError("sft: --data FILE.jsonl is required (except with --resume)")
+        if a.system is not None and not a.chat:  # (a text prompt is used as given: it had no turn to go in)
+            raise PonderError("--system is the system message of chat prompts: add --chat, or drop --system")
         rows = load_sft_examples(a.data)
-        if a.chat_template_kwargs and all(isinstance(r.get("prompt"), str) for r in rows):
+        if a.chat:  # --system on top of a row of chat messages, refused before the model loads (sft() wraps them)
+            for r in (rows, val or ()):
+                chat_examples(r, a.system, "--system")
+        if a.chat_template_kwargs and not a.chat and all(isinstance(r.get("prompt"), str) for r in rows):
             # (no messages: every row is a text prompt used as-is, through no chat template)
-            raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data, " (a row of chat messages would be rendered)"))
+            raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data, "; give --chat to render them through the chat "
+                                                          "template"))
         if "turns" in a.given and not any("messages" in r for r in rows):  # (it would be recorded, and unused)
             raise PonderError(f"--turns: {a.data} has no row of `messages` (a prompt/response row trains its "
                               "response); drop --turns")
@@ -707,8 +721,11 @@ def cmd_sft(a):
         fresh_run_dir(Path(a.out), a.model, kind="sft")  # before the model loads (a taken --out was said only after)
         model, tok = _load(a, a.model)
         data = {"data": str(Path(a.data).resolve()), "val_data": str(Path(a.val_data).resolve()) if val else None}
-        final = sft(model, tok, rows, a.out, train=train, packing=a.packing, turns=a.turns, progress=not a.quiet,
-                    model_path=a.model, val_examples=val, data=data, on_cut=_cut_warner("sft", a))
+        # (there was no --chat: text prompts trained bare, and a model then evaluated with eval --chat was prompted
+        # after a template it was never fine-tuned after)
+        final = sft(model, tok, rows, a.out, train=train, packing=a.packing, turns=a.turns, chat=a.chat,
+                    system=a.system, progress=not a.quiet, model_path=a.model, val_examples=val, data=data,
+                    on_cut=_cut_warner("sft", a))
     _print_run(a.out, a.json, **_cut_counts(final), examples=len(rows))
 
 
@@ -1602,7 +1619,7 @@ class _Parser(argparse.ArgumentParser):
                 message += (f" ({value} was read as an option; a value that starts with - is given as "
                             f"{flag[1]}={shlex.quote(value)})")
             else:
-                # `ponder sft --chat`: argparse took the flag this command lacks for the option it abbreviates
+                # `ponder probe diversity --chat`: argparse took the flag this command lacks for the option it abbreviates
                 # and named that one, which the user never wrote
                 # (only a flag of another command: `eval --answer-tok` with its value forgotten abbreviates rightly)
                 short = next((o for o in _Parser.argv if o.startswith("--") and o not in names
@@ -1807,6 +1824,12 @@ def build_parser() -> argparse.ArgumentParser:
                          "whole conversation: Qwen3's drops their thinking); last: its last assistant turn only, "
                          "earlier ones context (one row per turn then trains each as inference renders it). A "
                          "prompt/response row trains its response either way; a tool's output is never trained")
+    sf.add_argument("--chat", action="store_true", help="wrap text prompts (prompt/response rows, MATH's problem) "
+                    "in the model's chat template as a user message, the response as the assistant turn, ended by "
+                    "the template's end of turn: trained after the prompt eval --chat gives it (rows of chat "
+                    "messages always go through it, as they are); recorded, and --resume keeps it")
+    sf.add_argument("--system", default=None, help="with --chat: a system message before each text prompt (as "
+                    "eval --chat --system sends it; refused with rows of chat messages)")
     sf.add_argument("--save-every", type=_positive_int, default=50, help="checkpoint every N steps (and at the end)")
     sf.add_argument("--eval-every", type=_positive_int, default=50, help="val_loss every N steps (with --val-data)")
     sf.add_argument("--seed", type=_seed, default=0, help="seeds the order in which rows are drawn, in [0, 2**32)")
@@ -2374,7 +2397,8 @@ _EVAL_TWINS.update({v: k for k, v in _EVAL_TWINS.items()})
 
 # Options a resumed run keeps from its saved settings: giving them again would be silently ignored.
 _RESUME_KEEPS = {"sft": ("model", "dtype", "batch_size", "grad_accum", "lr", "warmup", "seq_len",
-                         "packing", "turns", "save_every", "eval_every", "seed", "chat_template_kwargs", "bf16"),
+                         "packing", "turns", "chat", "system", "save_every", "eval_every", "seed",
+                         "chat_template_kwargs", "bf16"),
                  "distill": ("model", "teacher", "dtype", "task", "data", "prompt_field", "answer_field", "reward",
                              "chat", "system", "n", "k",
                              "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed",

@@ -1105,6 +1105,71 @@ def test_sft_turns_from_the_command_line_is_recorded_and_kept_on_resume(tmp_path
     assert not (tmp_path / "d").exists()
 
 
+def test_sft_chat_from_the_command_line_trains_after_the_prompt_eval_chat_gives(tmp_path, tiny_random, monkeypatch,
+                                                                              capsys):
+    """`ponder sft` had no --chat: MATH's problems were trained bare, and `ponder eval --chat` then prompted the
+    model after a template it was never fine-tuned after (a 6-row MATH file: greedy 100% without --chat, 0% with
+    it). With a Qwen3-style checkpoint, `sft --chat --system S --chat-template-kwargs` trains each problem after
+    exactly the token ids `eval --chat --system S` with the same kwargs feeds the model; the run records chat and
+    system, and --resume refuses either given again, as every setting the run keeps."""
+    from test_train import MATH_ROWS, qwen3_style_checkpoint
+
+    import ponder.engine as engine
+    import ponder.train as train
+    from ponder.tokenizer import Tokenizer
+
+    ck = qwen3_style_checkpoint(tmp_path / "ck", tiny_random)
+    data, run = tmp_path / "math.jsonl", tmp_path / "r"
+    data.write_text("".join(json.dumps(r) + "\n" for r in MATH_ROWS))
+    trained, fed = [], []
+    batches, render = train.sft_batches, engine.render_prompts
+    monkeypatch.setattr(train, "sft_batches", lambda enc, *a: trained.append(enc) or batches(enc, *a))
+    monkeypatch.setattr(engine, "render_prompts", lambda *a, **k: fed.append(out := render(*a, **k)) or out)
+    chat = ["--chat", "--system", "Answer in \\boxed{}.", "--chat-template-kwargs", '{"enable_thinking": false}']
+    assert main(["sft", "--model", str(ck), "--data", str(data), *chat, "--steps", "1", "--seq-len", "96",
+                 "--batch-size", "3", "--quiet", "--out", str(run)]) == 0
+    assert main(["eval", "--model", str(run / "checkpoint"), "--data", str(data), "--answer-field", "solution", *chat,
+                 "--method", "greedy", "--max-new-tokens", "2", "--quiet"]) == 0
+    prompts = [ids[:mask.index(1)] for ids, mask in trained[0]]
+    assert fed and all(f == prompts for f in fed)  # (the prompts eval rendered, each time it did)
+    text = Tokenizer.load(ck).decode(prompts[0], skip_special_tokens=False)
+    assert text.startswith("<|im_start|>system\nAnswer in \\boxed{}.<|im_end|>") and text.endswith("</think>\n\n")
+    saved = json.loads((run / "config.json").read_text())
+    assert (saved["chat"], saved["system"]) == (True, "Answer in \\boxed{}.")
+    capsys.readouterr()
+    for again in (["--chat"], ["--system", "S"]):
+        assert main(["sft", "--out", str(run), "--resume", "--steps", "2", *again]) == 2
+        assert f"drop {again[0]}" in capsys.readouterr().err  # (a resume trains with the run's own: test_train)
+
+
+def test_sft_chat_and_system_are_refused_in_one_line_where_they_cannot_apply(tmp_path, capsys):
+    """--system without --chat (a text prompt has no turn to put it in), and --system on top of a row already of
+    chat messages (`messages`, or a `prompt` of messages; of --val-data too: a second system message), are one
+    line each, naming the row, before the model loads; --chat-template-kwargs with text rows is taken with --chat
+    (they are rendered), and the line refusing it without --chat says to give --chat."""
+    text, msgs, pmsgs = tmp_path / "t.jsonl", tmp_path / "m.jsonl", tmp_path / "p.jsonl"
+    text.write_text(json.dumps({"prompt": "1 + 1 =", "response": " 2"}) + "\n")
+    turns = [{"role": "user", "content": "1 + 1?"}, {"role": "assistant", "content": "2"}]
+    msgs.write_text(json.dumps({"prompt": "2 + 2 =", "response": " 4"}) + "\n" + json.dumps({"messages": turns}) + "\n")
+    pmsgs.write_text(json.dumps({"prompt": turns[:1], "response": "2"}) + "\n")
+    sft = ["sft", "--model", str(tmp_path / "no-model"), "--out", str(tmp_path / "r")]
+    on_top = "is a list of chat messages, which --system would be added on top of; put the system message in its"
+    kw = ["--chat-template-kwargs", '{"enable_thinking": false}']
+    for args, said in (
+            (["--data", str(text), "--system", "S"],
+             "--system is the system message of chat prompts: add --chat, or drop --system"),
+            (["--data", str(text), "--system", "", "--chat-template-kwargs", "{}"], "add --chat, or drop --system"),
+            (["--data", str(msgs), "--chat", "--system", "S"], f"{msgs}:2: the row's 'messages' {on_top} 'messages'"),
+            (["--data", str(pmsgs), "--chat", "--system", "S"], f"{pmsgs}:1: the row's 'prompt' {on_top} 'prompt'"),
+            (["--data", str(text), "--val-data", str(msgs), "--chat", "--system", "S"], f"{msgs}:2: the row's"),
+            (["--data", str(text), *kw], "used as given through no chat template; give --chat to render them"),
+            (["--data", str(text), "--chat", *kw], f"{tmp_path / 'no-model'}"),  # (taken: refused for the model)
+            (["--data", str(msgs), "--chat"], f"{tmp_path / 'no-model'}")):
+        assert main([*sft, *args]) == 2
+        err = capsys.readouterr().err
+        assert said in err and err.count("\n") == 1 and not (tmp_path / "r").exists(), args
+
+
 def test_sft_resume_says_a_moved_data_file_can_be_passed_as_data(tmp_path, ckpt, capsys):
     """`ponder sft --resume` whose recorded data file had moved said only "d.jsonl: no such file": --data (and
     --val-data) take the file's new path, checked by digest; the error now says so."""
@@ -3085,10 +3150,10 @@ def test_a_flag_value_starting_with_a_dash_is_refused_with_the_way_to_give_it(ca
 
 
 def test_a_flag_the_command_lacks_read_as_the_option_it_abbreviates_is_named(capsys):
-    """`ponder sft --chat` (TRL's habit; generate, eval and grpo have --chat) said only "argument
+    """`ponder sft --chat` (TRL's habit; generate, eval and grpo had --chat, sft has it now) said only "argument
     --chat-template-kwargs: expected one argument", an option the user never wrote: argparse took --chat as its
     abbreviation. The line now names what was written and that the command has no such flag."""
-    for cmd in (["sft", "--chat", "--out", "x"], ["probe", "diversity", "--chat"]):
+    for cmd in (["probe", "diversity", "--chat"], ["probe", "contamination", "--chat"]):
         assert main(cmd) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "expected one argument" in err
@@ -3098,11 +3163,11 @@ def test_a_flag_the_command_lacks_read_as_the_option_it_abbreviates_is_named(cap
 
 def test_an_abbreviated_option_missing_its_value_is_not_said_to_be_missing_from_the_command(capsys):
     """`ponder eval --answer-tok` (a valid abbreviation of --answer-tokens, its value forgotten) was told "ponder eval
-    has no --answer-tok", as if the flag were wrong: the note is for a flag of another command (sft --chat) only."""
+    has no --answer-tok", as if the flag were wrong: the note is for a flag of another command (probe --chat) only."""
     assert main(["eval", "--answer-tok"]) == 2
     err = capsys.readouterr().err
     assert "expected one argument" in err and "has no" not in err and "abbreviates" not in err
-    assert main(["sft", "--chat", "--out", "x"]) == 2 and "ponder sft has no --chat" in capsys.readouterr().err
+    assert main(["probe", "diversity", "--chat"]) == 2 and "ponder probe has no --chat" in capsys.readouterr().err
 
 
 def test_info_json_is_strict_json_for_a_config_with_a_nan(tmp_path, capsys):
