@@ -3419,3 +3419,45 @@ def test_a_table_of_lists_read_again_keeps_what_the_program_changed_in_place():
     got = [v.reason for v in _verdicts([(blk("def f(xs):\n    xs.sort()\n    return xs"), tests),
                                         (blk("def f(xs):\n    return sorted(xs)"), tests)])]
     assert got == ["passed 2/2", "failed test 2"]
+
+
+# EvalPlus's helper as HumanEval+ and MBPP+ tests hold it (its is_floats, then `assertion` in one of its forms)
+_EP_FLOATS = ("def is_floats(x) -> bool:\n    # check if it is float; List[float]; Tuple[float]\n"
+              "    if isinstance(x, float):\n        return True\n    if isinstance(x, (list, tuple)):\n"
+              "        return all(isinstance(i, float) for i in x)\n    if isinstance(x, np.ndarray):\n"
+              "        return x.dtype == np.float64 or x.dtype == np.float32\n    return False\n\n")
+_EP_EXACT = ("def assertion(out, exp, atol):\n    exact_match = out == exp\n\n    if atol == 0 and is_floats(exp):\n"
+             "        atol = 1e-6\n    if not exact_match and atol != 0:\n        {close}\n    else:\n"
+             "        assert exact_match\n\n")
+_EP_MBPP = ("def assertion(out, exp, atol):\n    if atol == 0 and is_floats(exp):\n        atol = 1e-6\n"
+            "    if out != exp and atol != 0:\n        assert np.allclose(out, exp, rtol=1e-07, atol=atol)\n"
+            "    else:\n        assert out == exp, f\"out: {out}, exp: {exp}\"\n\n")
+_EP_CASES = "inputs = [[1], [3], [0.25], [5]]\nresults = [2, 6, 0.5, 10]\n"
+
+
+def test_evalplus_tests_pass_a_right_program_and_decide_the_comparison_in_the_caller():
+    # HumanEval+/MBPP+: `assertion(candidate(*inp), exp, 0)` over `zip(inputs, results)`, the helper's two asserts one
+    # per branch of `if not exact_match and atol != 0:`. Each was a test that had to be reported: every program,
+    # a right one too, failed the branch it never reached ("failed test 1"); and `out == exp` was the sandbox's,
+    # with the program's own __eq__. Now each call is an assert the caller decides as EvalPlus does (floats
+    # within atol 1e-6), its expected value written in from the table.
+    loop = "for i, (inp, exp) in enumerate(zip(inputs, results)):\n"
+    forms = {
+        "humaneval+": ("import numpy as np\n\n" + _EP_FLOATS
+                       + _EP_EXACT.replace("{close}", "np.testing.assert_allclose(out, exp, atol=atol)")
+                       + "def check(candidate):\n" + "".join("    " + s for s in (_EP_CASES + loop).splitlines(True))
+                       + "        assertion(candidate(*inp), exp, 0)\n\n\ncheck(double)\n"),
+        "mbpp+": ("import numpy as np\nfrom math import inf\n\n" + _EP_FLOATS + _EP_MBPP + _EP_CASES + loop
+                  + "    assertion(double(*inp), exp, 0)\n"),
+    }
+    near = "def double(x):\n    return 2 * x + (1e-9 if isinstance(x, float) else 0)"
+    far = "def double(x):\n    return 2 * x + (1e-3 if isinstance(x, float) else 0)"
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        if 'exp' in f.f_locals:\n            return f.f_locals['exp']\n        f = f.f_back\n    return 0\n")
+    always = "class A:\n    def __eq__(self, o):\n        return True\n    def __ne__(self, o):\n        return False\n" \
+             "def double(x):\n    return A()\n"
+    for name, tests in forms.items():
+        got = [v.reason for v in _verdicts((blk(p), tests) for p in (DOUBLE, near, far, DOUBLE_WRONG, DOUBLE_CUT, peek,
+                                                                       always))]
+        assert got[:2] == ["passed 4/4"] * 2, (name, got)
+        assert not any(r.startswith("passed") for r in got[2:]), (name, got)

@@ -291,6 +291,21 @@ value of the program's), a call with another argument, and every call of a helpe
 its name is also used otherwise, run as written, its asserts reported once per call run, with the same
 weakness.
 
+EvalPlus's tests (HumanEval+ and MBPP+ as their datasets hold them: ``inputs = [...]``, ``results = [...]``, then
+``for i, (inp, exp) in enumerate(zip(inputs, results)): assertion(f(*inp), exp, 0)``, in ``check(candidate)`` or
+at the top level) check through a helper of theirs, ``def assertion(out, exp, atol)``, whose two asserts stand one
+in each branch of an ``if`` on the program's value (``if not exact_match and atol != 0:``): run as written, the
+one a program never reached was a test never reported, and every program failed. Where the helper is EvalPlus's,
+in a form its files hold (``exact_match = out == exp`` then ``assert np.allclose(out, exp, rtol=1e-07,
+atol=atol)`` or ``np.testing.assert_allclose(out, exp, atol=atol)``; ``if out != exp and atol != 0:``, MBPP+'s;
+that one with booleans compared as they are and a list or tuple against another as sets first), its ``is_floats``
+EvalPlus's too, each bound once, a call of it with three arguments is an assert the caller decides as the helper
+does (`_evalplus`): equal, or, where the expected value is a float or a list or tuple of floats, within NumPy's
+allclose (atol 1e-6), on the values rebuilt here (the program's ``__eq__`` plays no part); the loop is then
+written out as above, each expected value kept here (one a function of the tests computes, ``ref_func(*inp)``,
+is the sandbox's, as any). A helper of another form (a line changed) runs as written, and a right program
+fails the branch it never reached, as before.
+
 Names of builtins that the caller applies (``isinstance``, ``len``, ``int``, ``range``...) mean the real builtins
 unless the test binds that name itself: a program's ``def isinstance(*a): return True`` changes nothing. A test
 that means a program's function of such a name passes it explicitly (``check(max)``, HumanEval style). The
@@ -1825,6 +1840,29 @@ def _count_equal(first, second) -> bool:
     return True
 
 
+def _is_floats(x) -> bool:
+    # EvalPlus's is_floats on a value here (an array is the list it holds, so its dtype is its items' type)
+    return isinstance(x, float) or isinstance(x, (list, tuple)) and all(isinstance(i, float) for i in x)
+
+
+def _evalplus(out, exp, atol, form: str) -> bool:
+    """EvalPlus's `assertion(out, exp, atol)` in the `form` _evalplus_asserts found the tests' copy of it to be:
+    equal, or, where the expected value is a float or a list or tuple of floats (or `atol` is given) and they
+    differ, NumPy's allclose (rtol 1e-07) or assert_allclose within `atol` (1e-06 by default); the "sets" form
+    first compares booleans as they are and a list or tuple against another as sets."""
+    if form == "sets" and (isinstance(out, bool) or isinstance(exp, bool)):
+        return out == exp
+    if atol == 0 and _is_floats(exp):
+        atol = 1e-6
+    if form == "sets" and isinstance(out, (list, tuple)) and isinstance(exp, (list, tuple)):
+        out, exp = _hashed(set)(out), _hashed(set)(exp)
+    if out != exp and atol != 0:
+        if form == "assert_allclose":
+            return _FUNCS["numpy.testing.assert_allclose"](out, exp, atol=atol)
+        return _FUNCS["numpy.allclose"](out, exp, rtol=1e-07, atol=atol)
+    return out == exp
+
+
 def _int_args(fn, limit: int):
     """A math function of ints whose cost grows with their size: arguments over `limit` fail the test."""
     def call(*args):
@@ -1951,7 +1989,8 @@ _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": _hashed(set), "frozen
           "reversed": reversed, "ord": ord, "chr": chr, "hex": _digits(hex), "oct": _digits(oct),
           "bin": _digits(bin), "repr": _text(repr), "ascii": _text(ascii), "format": _format_builtin,
           "math.isclose": math.isclose, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil,
-          "pytest.approx": _Approx, "__ponder_almost__": _almost_equal, "__ponder_count_equal__": _count_equal, "fractions.Fraction": _exact(fractions.Fraction),
+          "pytest.approx": _Approx, "__ponder_almost__": _almost_equal, "__ponder_count_equal__": _count_equal,
+          "__ponder_evalplus__": _evalplus, "fractions.Fraction": _exact(fractions.Fraction),
           "decimal.Decimal": _exact(decimal.Decimal),
           # An expected value is often written with these (`math.factorial(10)`, `pow(2, 10)`, `dict(a=1)`): in
           # the sandbox the program could run that operand itself and return what it gives.
@@ -2402,6 +2441,128 @@ class _DropPrints(ast.NodeTransformer):
                 and self._safe(node.test)):
             return ast.copy_location(ast.Pass(), node)
         return node
+
+
+# EvalPlus's comparison helper, as HumanEval+ and MBPP+ tests hold it (their test files, and datasets built on
+# them), after _canonical_imports (`np` is `numpy`): the forms _evalplus_asserts recognises, each decided by
+# _evalplus. Its `is_floats`, which the helper calls, must be _EVALPLUS_IS_FLOATS.
+_EVALPLUS_IS_FLOATS = """
+def is_floats(x):
+    if isinstance(x, float):
+        return True
+    if isinstance(x, (list, tuple)):
+        return all(isinstance(i, float) for i in x)
+    if isinstance(x, numpy.ndarray):
+        return x.dtype == numpy.float64 or x.dtype == numpy.float32
+    return False
+"""
+_EVALPLUS_EXACT = """
+def assertion(out, exp, atol):
+    exact_match = out == exp
+    if atol == 0 and is_floats(exp):
+        atol = 1e-6
+    if not exact_match and atol != 0:
+        {close}
+    else:
+        assert exact_match
+"""
+_EVALPLUS_NE = """
+def assertion(out, exp, atol):
+    if atol == 0 and is_floats(exp):
+        atol = 1e-6
+    if out != exp and atol != 0:
+        assert numpy.allclose(out, exp, rtol=1e-07, atol=atol)
+    else:
+        assert out == exp
+"""
+_EVALPLUS_SETS = """
+def assertion(out, exp, atol):
+    if isinstance(out, bool) or isinstance(exp, bool):
+        assert out == exp
+        return
+    if atol == 0 and is_floats(exp):
+        atol = 1e-6
+    if isinstance(out, (list, tuple)) and isinstance(exp, (list, tuple)):
+        out = set(out)
+        exp = set(exp)
+    if out != exp and atol != 0:
+        assert numpy.allclose(out, exp, rtol=1e-07, atol=atol)
+    else:
+        assert out == exp
+"""
+_EVALPLUS_FORMS = {
+    "allclose": _EVALPLUS_EXACT.format(close="assert numpy.allclose(out, exp, rtol=1e-07, atol=atol)"),
+    "assert_allclose": _EVALPLUS_EXACT.format(close="numpy.testing.assert_allclose(out, exp, atol=atol)"),
+    "ne": _EVALPLUS_NE, "sets": _EVALPLUS_SETS}
+
+
+def _shape(fn: ast.FunctionDef, names: dict[str, str]) -> str | None:
+    """`fn`'s parameters and body as a text to compare, its parameters and the names in `names` renamed (a
+    parameter `a` is `p0`...), assert messages, annotations and decorators left out; None if it has any but
+    plain parameters."""
+    a = fn.args
+    if a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg or a.defaults or fn.decorator_list:
+        return None
+    rename = {p.arg: f"p{k}" for k, p in enumerate(a.args)} | names
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name):
+            return ast.Name(rename.get(node.id, node.id), node.ctx)
+
+        def visit_Assert(self, node: ast.Assert):
+            return ast.Assert(self.visit(node.test), None)
+
+    body = [Rename().visit(copy.deepcopy(stmt)) for stmt in fn.body]
+    return f"{len(a.args)} " + " ".join(ast.dump(stmt) for stmt in body)
+
+
+def _evalplus_asserts(modules: list[ast.Module]) -> None:
+    """Each statement `assertion(out, exp, atol)` (three positional arguments) that calls EvalPlus's helper
+    (a top-level function of the tests in one of _EVALPLUS_FORMS, its `is_floats` one too, each bound once,
+    `numpy` the module) becomes `assert __ponder_evalplus__(out, exp, atol, form)`, which the caller decides
+    (_evalplus), and the helper is dropped when nothing else reads it. Run as written, the helper's two asserts,
+    one per branch of an `if` on the program's value, were each a test that had to be reported: every program
+    failed the one it never reached (`failed test 1`); and the sandbox decided `out == exp` with the program's
+    object's own `__eq__`. Rewritten, the written-out loop (`for i, (inp, exp) in enumerate(zip(inputs,
+    results)):`) keeps each expected value here, as any assert's."""
+    binds: dict[str, int] = {}
+    for name, _ in _bindings(modules):
+        binds[name] = binds.get(name, 0) + 1
+    if "numpy" in binds:
+        return
+    defs = {s.name: s for mod in modules for s in mod.body if isinstance(s, ast.FunctionDef) and binds[s.name] == 1}
+    floats = _shape(ast.parse(_EVALPLUS_IS_FLOATS).body[0], {"is_floats": "F"})
+    forms = {_shape(ast.parse(src).body[0], {"is_floats": "F"}): form for form, src in _EVALPLUS_FORMS.items()}
+    helpers: dict[str, str] = {}
+    for name, fn in defs.items():
+        called = {n.func.id for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        for f in called & set(defs):
+            form = forms.get(_shape(fn, {f: "F"}))
+            # (a name of theirs other than the parameters, `set = ...`, would not be the builtin the form means)
+            own = {n.id if isinstance(n, ast.Name) else n.arg for g in (fn, defs[f]) for n in ast.walk(g)
+                   if isinstance(n, ast.arg) or isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+            free = {n.id for g in (fn, defs[f]) for n in ast.walk(g) if isinstance(n, ast.Name)} - own - {f}
+            if form is not None and _shape(defs[f], {f: "F"}) == floats and not free & set(binds):
+                helpers[name] = form
+    if not helpers:
+        return
+
+    class Calls(ast.NodeTransformer):
+        def visit_Expr(self, node: ast.Expr):
+            call = node.value
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in helpers
+                    and len(call.args) == 3 and not call.keywords
+                    and not any(isinstance(x, ast.Starred) for x in call.args)):
+                test = _call("__ponder_evalplus__", *call.args, ast.Constant(helpers[call.func.id]))
+                return ast.copy_location(ast.Assert(test, None), node)
+            return node
+
+    for mod in modules:
+        Calls().visit(mod)
+        read = {n.id for n in ast.walk(mod) if isinstance(n, ast.Name)}
+        mod.body = [s for s in mod.body if not (isinstance(s, ast.FunctionDef) and s.name in helpers
+                                                and s.name not in read)]
+        ast.fix_missing_locations(mod)
 
 
 def _inline_predicates(modules: list[ast.Module]) -> None:
@@ -6483,6 +6644,7 @@ def _make_plan(tests) -> dict:
     modules = [ast.fix_missing_locations(fail_ifs.visit(mod)) for mod in modules]
     drop_prints = _DropPrints(modules)
     modules = [ast.fix_missing_locations(drop_prints.visit(mod)) for mod in modules]
+    _evalplus_asserts(modules)
     _inline_predicates(modules)
     bound = _bound_names(modules)
     if "numpy" not in bound:
