@@ -3461,3 +3461,21 @@ def test_evalplus_tests_pass_a_right_program_and_decide_the_comparison_in_the_ca
                                                                        always))]
         assert got[:2] == ["passed 4/4"] * 2, (name, got)
         assert not any(r.startswith("passed") for r in got[2:]), (name, got)
+
+
+def test_an_assert_in_each_branch_of_an_if_on_the_programs_value_needs_only_the_branch_taken():
+    # EvalPlus's helper in a form _evalplus_asserts does not know (here its is_floats cut short) runs as written:
+    # its asserts, one per branch of `if not exact_match and atol != 0:`, each had to be reported, so a right
+    # program failed the branch it never took; an assert of one branch now passes unreached once the other ran
+    helper = ("import numpy as np\ndef is_floats(x):\n    return isinstance(x, float)\n"
+              + _EP_EXACT.replace("{close}", "assert np.allclose(out, exp, rtol=1e-07, atol=atol)")
+              + _EP_CASES + "for i, (inp, exp) in enumerate(zip(inputs, results)):\n    assertion(double(*inp), exp, 0)\n")
+    plain = "r = double(2)\nif r > 0:\n    assert r == 4\nelse:\n    assert r == -4\n"
+    near = "def double(x):\n    return 2 * x + (1e-9 if isinstance(x, float) else 0)"
+    neg = "def double(x):\n    return -2 * x"
+    forge = "import os\ndef double(x):\n    os.write(3, b'{\"done\": true}\\n')\n    os._exit(0)"
+    got = [v.reason for v in _verdicts([(blk(DOUBLE), helper), (blk(near), helper), (blk(DOUBLE_WRONG), helper),
+                                        (blk(DOUBLE), plain), (blk(neg), plain), (blk(DOUBLE_WRONG), plain),
+                                        (blk(forge), plain)])]
+    assert got == ["passed 2/2", "passed 2/2", "failed test 1", "passed 2/2", "passed 2/2", "failed test 2",
+                   "failed test 1"]

@@ -303,8 +303,10 @@ EvalPlus's too, each bound once, a call of it with three arguments is an assert 
 does (`_evalplus`): equal, or, where the expected value is a float or a list or tuple of floats, within NumPy's
 allclose (atol 1e-6), on the values rebuilt here (the program's ``__eq__`` plays no part); the loop is then
 written out as above, each expected value kept here (one a function of the tests computes, ``ref_func(*inp)``,
-is the sandbox's, as any). A helper of another form (a line changed) runs as written, and a right program
-fails the branch it never reached, as before.
+is the sandbox's, as any). A helper of another form (a line changed) runs as written, the sandbox deciding it;
+its asserts are those of an ``if`` the caller cannot decide, one in each branch: an assert of one branch (or
+``else:``) passes unreached once an assert of the other was reported, as Python leaves it (every such ``if``:
+``if r > 0: assert r == 4`` / ``else: assert r == -4``); one of an ``if`` the caller decides is required, as any.
 
 Names of builtins that the caller applies (``isinstance``, ``len``, ``int``, ``range``...) mean the real builtins
 unless the test binds that name itself: a program's ``def isinstance(*a): return True`` changes nothing. A test
@@ -325,7 +327,9 @@ assert or ``if ...: raise``, such as ``if f(x) != want: fails += 1`` then ``asse
 is the program's object's own (always False) there; a helper method of a class that is no test class called
 on an object (``c.check(1, 2)``); a walrus in an ``if`` statement's test (``if (w := 6) > 0: assert f(3) ==
 w``) or in a comprehension's item (``any((w := 2 * x) == f(x) for x in ...)``, computed there before ``f(x)``
-runs; the name is then bound to the last item's value, where Python binds the one ``any`` stopped at).
+runs; the name is then bound to the last item's value, where Python binds the one ``any`` stopped at); and
+an ``if`` the caller cannot decide with asserts in both branches, where a report the program writes itself for
+an assert of one branch (one it can pass, ``else: assert r is not None``) leaves the other's unrequired.
 
 Files: with namespaces the run's directory and /tmp, /var/tmp, /dev/shm, /run/lock and /var/crash (the
 world-writable directories a distribution makes) are fresh tmpfs mounts of `TMPFS_MB` each in the private mount
@@ -3347,6 +3351,8 @@ class _AssertRewriter(ast.NodeTransformer):
         self.optional: set[int] = set()  # asserts in such a body: unreached when it raised first
         self.handler_asserts: set[int] = set()  # optional too, in one of several handlers run after the check
         self.entered: dict[int, list] = {}  # such a check -> its handlers' classes and asserts (_handlers)
+        # the asserts of the two branches of an `if` the caller cannot decide, as ranges of trees: one runs
+        self.alternatives: list[tuple[range, range]] = []
         # inside a probe (_has_leaves, _caller_comp), which only asks whether an expression reads the program's
         # values: what it finds there is found again where the expression is rewritten for the sandbox
         self.probing = 0
@@ -3478,6 +3484,33 @@ class _AssertRewriter(ast.NodeTransformer):
                             value=ast.Name(cell, ast.Load()), slice=ast.Constant(n), ctx=ast.Load()))], orelse=[])
                  for n in names]
         return [ast.copy_location(s, node) for s in (*made, check, *binds)] + after
+
+    def visit_If(self, node: ast.If):
+        """`if ...: assert A` / `else: assert B` on a value of the program's (EvalPlus's helper of another form:
+        `if not exact_match and atol != 0:`): each run takes one branch, so the other's asserts go unreached, as
+        Python leaves them; each had to be reported, and every program failed the branch it never took. Their
+        ranges are kept (`alternatives`): an assert of one passes unreported once one of the other was reported.
+        An `if` the caller can decide (no value of the program's) keeps both required, as before."""
+        start = self.index
+        node.test = self.visit(node.test)
+        node.body = self._block(node.body)
+        middle = self.index
+        node.orelse = self._block(node.orelse)
+        if start < middle < self.index:
+            try:
+                decided = _caller_tree(node.test, self.bound) is not None
+            except Exception:  # (as _fold_ifs: what the caller cannot read it cannot decide)
+                decided = False
+            if not decided:
+                self.alternatives.append((range(start, middle), range(middle, self.index)))
+        return node
+
+    def _block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            new = self.visit(stmt)
+            out.extend(new if isinstance(new, list) else [] if new is None else [new])
+        return out or ([ast.Pass()] if stmts else [])
 
     def visit_Try(self, node: ast.Try):
         """`try: f(-1); assert False; except ValueError: pass` (or the `assert False` under `else:`): a correct
@@ -6663,6 +6696,7 @@ def _make_plan(tests) -> dict:
     trees: list = []
     spans: dict[int, range] = {}
     optional: set[int] = set()
+    alternatives: list[tuple[range, range]] = []
     handler_asserts: set[int] = set()  # part of the exception test just before them (see _raise_check)
     entered: dict[int, list] = {}  # the exception tests with several handlers (see _AssertRewriter._handlers)
     for body in bodies:
@@ -6673,6 +6707,7 @@ def _make_plan(tests) -> dict:
         spans.update(rw.spans)
         optional |= rw.optional
         handler_asserts |= rw.handler_asserts
+        alternatives += rw.alternatives
         entered.update(rw.entered)
         if rw.unsupported:
             return {"mode": "assert", "stmts": [], "trees": [], "unsupported": rw.unsupported}
@@ -6713,7 +6748,8 @@ def _make_plan(tests) -> dict:
         elif not units or units[-1][2] != k:
             units.append((calls[k], [j for j in range(len(trees)) if owner.get(j) == k], k))
     return {"mode": "assert", "stmts": stmts, "trees": trees, "units": units, "calls": calls, "hooks": hooks,
-            "optional": optional, "entered": entered}
+            "optional": optional, "entered": entered,
+            "alternatives": alternatives}
 
 
 def _over_memory(run: dict, records: list, memory_mb: int) -> str | None:
@@ -6783,7 +6819,16 @@ def _judge_asserts(plan: dict, run: dict, code: str, memory_mb: int = MEMORY_MB)
     # An assert in the body of an exception test is left unreached when the body raised first, as Python runs it
     # (the raise check, which must be reported, decides that test).
     optional = plan.get("optional", ())
-    passed = [o and (s > 0 or (i in optional and i not in required) or (anchored and not _reads_sandbox(t)))
+    # an assert of one branch of an `if` the caller cannot decide is unreached when the other branch ran (one of
+    # its asserts reported), as Python leaves it (see _AssertRewriter.visit_If)
+    other = collections.defaultdict(list)
+    for a, b in plan.get("alternatives", ()):
+        for i in a:
+            other[i].append(b)
+        for i in b:
+            other[i].append(a)
+    passed = [o and (s > 0 or (i in optional and i not in required) or (anchored and not _reads_sandbox(t))
+                     or any(seen[j] > 0 for r in other.get(i, ()) for j in r))
               for i, (s, o, t) in enumerate(zip(seen, ok, plan["trees"]))]
     # a statement of the tests raised (`x = f(0)` when f(0) raises, or a bug in the tests): which one, not whose
     # fault; the error text stays out of the reason, which the program could fill with anything
