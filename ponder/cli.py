@@ -1281,8 +1281,8 @@ def cmd_eval(a):
         # greedily within their budgets, so temperature and max_new_tokens are the parallel methods' alone
         unused = [f"--{k.replace('_', '-')}" for k, kinds in (
             ("ns", PARALLEL_METHODS), ("budgets", ("budget_forcing",)), ("waits", ("budget_forcing",)),
-            ("answer_tokens", SEQUENTIAL_METHODS), ("temperature", PARALLEL_METHODS),
-            ("max_new_tokens", PARALLEL_METHODS)) if k in getattr(a, "given", ()) and not chosen & set(kinds)]
+            ("answer_tokens", SEQUENTIAL_METHODS), ("temperature", PARALLEL_METHODS), ("top_p", PARALLEL_METHODS),
+            ("top_k", PARALLEL_METHODS), ("min_p", PARALLEL_METHODS), ("max_new_tokens", PARALLEL_METHODS)) if k in getattr(a, "given", ()) and not chosen & set(kinds)]
         if unused:  # (they would be recorded in config.json as if they had been used)
             raise PonderError(f"{', '.join(unused)}: not used by --methods {a.methods}")
         parallel = [m for m in methods if m in PARALLEL_METHODS]
@@ -1338,15 +1338,18 @@ def cmd_eval(a):
         from .evaluate import DEFAULT_TEMPERATURE
 
         # (the library's "method 'greedy' does not use top_p", after the model loaded, named its keywords)
-        for k, off in (("temperature", DEFAULT_TEMPERATURE[method]), ("top_p", 1.0)):
+        filters = (("top_p", 1.0), ("top_k", 0), ("min_p", 0.0))
+        for k, off in (("temperature", DEFAULT_TEMPERATURE[method]), *filters):
             if getattr(a, k) is not None and getattr(a, k) != off and k not in method_options(method):
                 raise PonderError(f"--{k.replace('_', '-')} {getattr(a, k):g}: not used by --method {a.method}; "
                                   "leave it out")
         temp = DEFAULT_TEMPERATURE[method] if a.temperature is None else a.temperature
-        if temp == 0 and a.top_p != 1.0:  # (greedy takes the most likely token: a nucleus filters nothing)
-            why = "--temperature 0" if a.temperature is not None else f"temperature 0, --method {a.method}'s default"
-            raise PonderError(f"--top-p {a.top_p:g}: not used at {why} (greedy decoding takes the most likely "
-                              "token); give --temperature > 0 to sample, or leave --top-p out")
+        for k, off in filters:  # (greedy takes the most likely token: a nucleus, top-k or min-p filters nothing)
+            if temp == 0 and getattr(a, k) != off:
+                flag = f"--{k.replace('_', '-')}"
+                why = "--temperature 0" if a.temperature is not None else f"temperature 0, --method {a.method}'s default"
+                raise PonderError(f"{flag} {getattr(a, k):g}: not used at {why} (greedy decoding takes the most "
+                                  f"likely token); give --temperature > 0 to sample, or leave {flag} out")
         # (the library said these once the model had loaded: "method 'greedy' is deterministic: n must be 1")
         if a.n > 1 and (method == "greedy" or temp == 0):
             why = "--method greedy (deterministic)" if method == "greedy" else "greedy decoding (temperature 0)"
@@ -1388,7 +1391,8 @@ def cmd_eval(a):
                 raise PonderError(f"--out {a.out}: holds an interrupted sweep ({kept} kept); continue it with --resume "
                                   f"(the same settings), or remove {Path(a.out) / SWEEP_PROGRESS} to start afresh")
     if a.sweep:  # the temperature the samples are drawn at: the parallel methods' (the sequential ones decode greedily)
-        used = 0.8 if a.temperature is None else a.temperature
+        # (a sweep of sequential methods alone decodes greedily: its note said it sampled at 0.8)
+        used = (0.8 if a.temperature is None else a.temperature) if parallel else 0.0
     else:
         from .evaluate import DEFAULT_TEMPERATURE
 
@@ -1398,7 +1402,8 @@ def cmd_eval(a):
     if a.sweep:
         res = sweep(models, items, parallel_ns=ns, budgets=budgets, methods=methods,
                     max_new_tokens=a.max_new_tokens,
-                    temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
+                    temperature=0.8 if a.temperature is None else a.temperature, top_p=a.top_p, top_k=a.top_k,
+                    min_p=a.min_p, seed=a.seed, reward=a.reward,
                     answer_tokens=a.answer_tokens, waits=a.waits, chat=a.chat, system=a.system, out_dir=a.out,
                     progress=not a.quiet, extra=task_seed, resume=a.resume)
         resumed = res.pop("resumed", None)
@@ -1426,7 +1431,8 @@ def cmd_eval(a):
         jm, jt = _load_models(a, [a.judge_model])[a.judge_model]
         judge = make_judge(jm, jt, rubric=a.rubric)
     ekw = dict(method=a.method, n=a.n, ks=ks, max_new_tokens=a.max_new_tokens,
-               temperature=a.temperature, top_p=a.top_p, seed=a.seed, reward=a.reward, judge=judge,
+               temperature=a.temperature, top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, seed=a.seed, reward=a.reward,
+               judge=judge,
                method_kwargs=kw, chat=a.chat, system=a.system, out_dir=a.out, model_name=name,
                extra=dict(task_seed))
     if judge is not None:  # recorded: a resume with another judge or rubric is refused, not mixed (config.json)
@@ -1492,19 +1498,20 @@ def _eval_sampling_note(a, temperature: float) -> None:
         return
     from .checkpoint import sampling_defaults
 
-    used = {"temperature": temperature, "top_p": a.top_p, "top_k": 0, "min_p": 0.0}
+    used = {"temperature": temperature, "top_p": a.top_p, "top_k": a.top_k, "min_p": a.min_p}
+    off = {"top_k": 0, "min_p": 0.0}
     for m in a.model or ["tiny"]:
         try:
             rec, f = sampling_defaults(m)
         except PonderError:  # (a missing model or a bad file: loading says so; eval reads none of its values)
             continue
-        differ = {k: v for k, v in rec.items() if used[k] != v}
-        if differ:
-            unflagged = [k for k in differ if k in ("top_k", "min_p")]
+        if any(used[k] != v for k, v in rec.items()):
+            # (the ones the file sets, or eval's given: top_k and min_p had no eval flag and were said as "no top_k")
+            shown = [k for k in used if k not in off or k in rec or used[k] != off[k]]
             print(f"note: {f} recommends " + ", ".join(f"{k} {v}" for k, v in rec.items())
-                  + f"; eval samples at temperature {temperature:g}, top_p {a.top_p:g}"
-                  + (f", no {' or '.join(unflagged)}" if unflagged else "")
-                  + " (recorded in config.json); --temperature and --top-p set them", file=sys.stderr)
+                  + "; eval samples at " + ", ".join(f"{k} {used[k]:g}" + (" (off)" if used[k] == off.get(k) else "")
+                                                     for k in shown)
+                  + " (recorded in config.json); --temperature, --top-p, --top-k and --min-p set them", file=sys.stderr)
 
 
 def cmd_probe(a):
@@ -2073,8 +2080,17 @@ def build_parser() -> argparse.ArgumentParser:
                          "keep to their budgets)")
     ev.add_argument("--temperature", type=_temperature, default=None,
                     help="sampling temperature; 0 = greedy (default: 1.0 for sampling, 0.8 for self_consistency, "
-                         "best_of_n and --sweep's parallel methods, else 0: --sweep's sequential ones decode greedily)")
-    ev.add_argument("--top-p", type=_top_p, default=1.0, help="nucleus sampling mass, in (0, 1]; 1 = off")
+                         "best_of_n and --sweep's parallel methods, else 0: --sweep's sequential ones decode greedily; "
+                         "not taken from the checkpoint's generation_config.json as generate does: a note names what "
+                         "it recommends)")
+    # (eval's protocol is its own flags: a checkpoint's recommended settings are named in a note, not applied)
+    _eval_own = (" (--sweep: the parallel methods'); not taken from the checkpoint's generation_config.json as "
+                 "generate does: a note names what it recommends")
+    ev.add_argument("--top-p", type=_top_p, default=1.0, help="nucleus sampling mass, in (0, 1]; 1 = off" + _eval_own)
+    ev.add_argument("--top-k", type=_nonneg_int, default=0,
+                    help="keep the k most likely tokens; 0 = off (sampling, self_consistency, best_of_n)" + _eval_own)
+    ev.add_argument("--min-p", type=_min_p, default=0.0, help="drop tokens below min_p x the top probability, in "
+                    "[0, 1); 0 = off (sampling, self_consistency, best_of_n)" + _eval_own)
     ev.add_argument("--seed", type=_seed, default=0,
                     help="seeds the sampling, the bootstrap intervals and (without --task-seed) the task's "
                          "problems, in [0, 2**32)")
@@ -2388,7 +2404,7 @@ def _stdout_closed() -> bool:
 
 
 # `ponder eval` options of one mode only: a single method's, or --sweep's.
-_EVAL_METHOD_ONLY = ("method", "n", "k", "top_p", "votes", "weighted", "early_stop", "candidates", "scorer",
+_EVAL_METHOD_ONLY = ("method", "n", "k", "votes", "weighted", "early_stop", "candidates", "scorer",
                      "judge_model", "rubric", "rounds", "budget", "waits_bf", "effort")
 _EVAL_SWEEP_ONLY = ("ns", "budgets", "methods", "waits")
 _EVAL_TWINS = {"ns": "n", "budgets": "budget", "methods": "method", "waits": "waits_bf"}

@@ -320,13 +320,12 @@ def _check_ks(ks, n: int) -> list[int]:
 _COUNT_OPTIONS = {"self_consistency": ("n_votes", "--votes"), "best_of_n": ("n_candidates", "--candidates")}
 
 
-def _check_sampling(*, temperature, top_p, max_new_tokens, seed, mk: dict | None = None) -> None:
+def _check_sampling(*, temperature, top_p, top_k, min_p, max_new_tokens, seed) -> None:
     """Sampling settings checked before anything is loaded, drawn or shown (the engine checks them again)."""
     from ponder.engine import check_sampling
 
-    mk = mk or {}
-    check_sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-                   top_k=mk.get("top_k", 0), min_p=mk.get("min_p", 0.0), seed=seed)
+    check_sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p,
+                   seed=seed)
     if seed is None:  # (the engine's "no seed"; here every draw and interval is keyed by it)
         raise PonderError("seed must be an integer in [0, 2**63), got None")
 
@@ -610,6 +609,8 @@ def _tokenizer_digest(tok) -> str | None:
 # (dtype, items_sha256: config.json's; progress headers had them)
 _ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype", "items_sha256", "judge_model", "rubric",
                    "n_boot", "extract", "equal", "models_sha256", "dtypes")  # (the last two: a sweep's)
+# (top_k and min_p, recorded since eval took them, are not skipped but compared as what an older one used: off, or the
+# method_kwargs one given in Python; see _first_difference)
 # Settings that change no draw, only what is computed from the samples (which pass@k / maj@k, the intervals'
 # resamples): left out of the progress header, so an interrupted evaluation resumes with others (a progress file of an
 # older Ponder, whose header has ks, too). A finished one's config.json still compares them: its summary has the old.
@@ -630,7 +631,7 @@ _SETTING_FLAGS = {"model": "--model", "models": "--model", "dtype": "--dtype", "
                   "device": "--device", "devices": "--device", "method": "--method", "methods": "--methods",
                   "n": "-n", "ks": "--k", "parallel_ns": "--ns", "budgets": "--budgets",
                   "max_new_tokens": "--max-new-tokens", "temperature": "--temperature", "top_p": "--top-p",
-                  "seed": "--seed", "task_seed": "--task-seed", "reward": "--reward", "chat": "--chat",
+                  "top_k": "--top-k", "min_p": "--min-p", "seed": "--seed", "task_seed": "--task-seed", "reward": "--reward", "chat": "--chat",
                   "system": "--system", "chat_template_kwargs": "--chat-template-kwargs",
                   "answer_tokens": "--answer-tokens", "waits": "--waits", "judge_model": "--judge-model",
                   "rubric": "--rubric"}
@@ -674,7 +675,7 @@ def _comparable(cfg: dict) -> dict:
         if isinstance(methods, list) and all(isinstance(m, str) for m in methods):
             c["methods"] = sorted(methods)  # (the curves are drawn per method: the same whatever their order)
             if not set(methods) & set(PARALLEL_METHODS):
-                c.update(max_new_tokens=None, temperature=None, top_p=None)
+                c.update(max_new_tokens=None, temperature=None, top_p=None, top_k=None, min_p=None)
             if "budget_forcing" not in methods:
                 c["waits"] = None
             if not set(methods) & set(SEQUENTIAL_METHODS):
@@ -732,6 +733,11 @@ def _first_difference(saved: dict, wanted: dict, ignore=()) -> str | None:
         keys.insert(keys.index("items_sha256"), "task_seed")
     if "task_seed" in keys and "task_seed" not in saved:  # (an older Ponder drew a built-in task's problems with --seed)
         saved = {**saved, "task_seed": saved.get("seed")}
+    for key, off in (("top_k", 0), ("min_p", 0.0)):  # an older Ponder recorded neither: it sampled with them off,
+        if key in keys and key not in saved:  # or at one given in method_kwargs (Python), recorded there
+            mk = dict(saved["method_kwargs"]) if isinstance(saved.get("method_kwargs"), dict) else None
+            saved = {**saved, key: mk.pop(key, off) if mk is not None else off,
+                     **({"method_kwargs": mk} if mk is not None else {})}
     s_cmp, w_cmp = _comparable(saved), _comparable(wanted)
     for key in [k for k in keys if k not in last and k not in _RECORDED_ONLY] + [k for k in last if k in keys]:
         if key in _ADDED_SETTINGS and key not in saved:
@@ -960,6 +966,8 @@ def evaluate(
     max_new_tokens: int = 256,
     temperature: float | None = None,
     top_p: float = 1.0,
+    top_k: int = 0,
+    min_p: float = 0.0,
     seed: int = 0,
     reward="math",
     judge: Callable | None = None,
@@ -992,7 +1000,9 @@ def evaluate(
     methods, whose own sample counts are method_kwargs such as ``n_votes`` / ``n_candidates``).
     ``method_kwargs``: extra arguments of the method (``ponder.scale``); ``scorer`` may be "logprob",
     "likelihood", "judge" (needs ``judge``), a reward spec or a callable. ``temperature`` defaults per
-    method (``DEFAULT_TEMPERATURE``). For budget forcing / effort, ``max_new_tokens`` is the default
+    method (``DEFAULT_TEMPERATURE``); ``top_p``, ``top_k`` and ``min_p`` (1.0, 0 and 0.0: off) filter each sampled
+    token, for the methods that take them (sampling, self_consistency, best_of_n; top_p budget forcing too), and
+    are refused at temperature 0. For budget forcing / effort, ``max_new_tokens`` is the default
     budget. ``chat``: wrap each text prompt as a user message (with ``system``) for chat models; a prompt
     given as chat messages is rendered as it is either way (``system`` is refused with it).
     ``reward``: a registry spec or callable(completion, item) returning a RewardResult/Verdict/bool.
@@ -1039,28 +1049,32 @@ def evaluate(
         raise PonderError(f"method_kwargs must be a dict, got {type(method_kwargs).__name__}")
     # evaluate passes these itself: one in method_kwargs would be dropped (seed, n: config.json records it as
     # used) or would override its own argument behind the checks and the config (temperature, max_new_tokens)
-    own = sorted(set(method_kwargs or {}) & {"n", "seed", "index_offset", "temperature", "top_p", "max_new_tokens",
-                                             "stop", "extract", "equal"})
+    # (top_k and min_p went there before evaluate took them: recorded inside method_kwargs, not as settings)
+    own = sorted(set(method_kwargs or {}) & {"n", "seed", "index_offset", "temperature", "top_p", "top_k", "min_p",
+                                             "max_new_tokens", "stop", "extract", "equal"})
     if own:
         raise PonderError(f"method_kwargs {own}: set by evaluate's own argument(s) of that name; pass them there")
     temp = DEFAULT_TEMPERATURE[name] if temperature is None else temperature
-    _check_sampling(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed, mk=method_kwargs)
+    _check_sampling(temperature=temp, top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens,
+                    seed=seed)
     # (a numpy seed, max_new_tokens or top_p, from a grid of settings, passed the check, then failed config.json's
     # JSON once everything had run)
     temp, seed, top_p, max_new_tokens = float(temp), int(seed), float(top_p), int(max_new_tokens)
+    top_k, min_p = int(top_k), float(min_p)
     if name == "greedy" and n > 1:
         raise PonderError(f"method 'greedy' is deterministic: n must be 1, got {n}")
     if name != "greedy" and n > 1 and temp == 0:
         raise PonderError(f"method {name!r} with temperature 0 gives {n} identical runs; use n=1 or temperature > 0")
     # A sampling setting the method does not take would be dropped (and recorded in config.json as if used).
     given = {"temperature": temperature if temperature is not None and temp != DEFAULT_TEMPERATURE[name] else None,
-             "top_p": top_p if top_p != 1.0 else None}
+             "top_p": top_p if top_p != 1.0 else None, "top_k": top_k or None, "min_p": min_p or None}
     for opt, value in given.items():
         if value is not None and opt not in method_options(name):
             raise PonderError(f"method {name!r} does not use {opt} (given {value}); leave it out")
-    if temp == 0 and top_p != 1.0:  # greedy takes the most likely token: top_p changed nothing, recorded as used
-        raise PonderError(f"top_p {top_p} is not used at temperature 0 (greedy decoding takes the most likely "
-                          "token); give a temperature > 0 to sample, or leave top_p out")
+    for opt in ("top_p", "top_k", "min_p"):  # greedy takes the most likely token: a filter changed nothing, recorded
+        if temp == 0 and given[opt] is not None:  # as used
+            raise PonderError(f"{opt} {given[opt]} is not used at temperature 0 (greedy decoding takes the most "
+                              f"likely token); give a temperature > 0 to sample, or leave {opt} out")
     mk = dict(method_kwargs or {})
     if name in _COUNT_OPTIONS:
         opt, flag = _COUNT_OPTIONS[name]
@@ -1093,7 +1107,8 @@ def evaluate(
     answers_by = {"extract": _jsonable(extract), "equal": _jsonable(equal)}
     extract, equal = answer_fns(reward_fn, extract, equal)
     fn = scale.METHODS[name]
-    common = dict(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop, extract=extract)
+    common = dict(temperature=temp, top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens, stop=stop,
+                  extract=extract)
     if name == "self_consistency":
         common["equal"] = equal
     unknown = set(mk) - method_options(name)
@@ -1142,7 +1157,7 @@ def evaluate(
     # the sampling settings, in the summary too: `ponder eval --json` without --out (no config.json) said which
     # method and n, but not the temperature, top_p, token cap or seed its figures depend on
     settings = {"max_new_tokens": None if unused else max_new_tokens, "temperature": temp, "top_p": top_p,
-                "seed": seed, "reward": _jsonable(reward), "chat": chat, "system": system}
+                "top_k": top_k, "min_p": min_p, "seed": seed, "reward": _jsonable(reward), "chat": chat, "system": system}
     if out_dir is not None:
         d = Path(out_dir)
         # which weights produced it (provenance; resuming with others is refused)
@@ -1472,6 +1487,8 @@ def sweep(
     max_new_tokens: int = 128,
     temperature: float = 0.8,
     top_p: float = 1.0,
+    top_k: int = 0,
+    min_p: float = 0.0,
     seed: int = 0,
     reward="math",
     answer_tokens: int | None = None,
@@ -1491,7 +1508,8 @@ def sweep(
     """Test-time scaling curves for one or more models (module docstring).
 
     ``models``: (model, tok) or {name: (model, tok)}. ``methods``: parallel ones (``PARALLEL_METHODS``,
-    x = N in ``parallel_ns``, sampled at ``temperature`` with ``max_new_tokens`` each) and sequential
+    x = N in ``parallel_ns``, sampled at ``temperature``, ``top_p``, ``top_k`` and ``min_p`` with ``max_new_tokens``
+    each) and sequential
     ones (``budget_forcing`` at each B in ``budgets``, greedy, ``waits`` Wait-extensions and up to
     ``answer_tokens`` answer tokens, None: budget_forcing's default; ``effort`` at its three levels). Returns {"curves": [...],
     "files": {...}, "seconds": {...}}; with ``out_dir`` writes scaling_tokens.png, scaling_latency.png,
@@ -1528,13 +1546,15 @@ def sweep(
     seq = [m for m in methods if m in SEQUENTIAL_METHODS]
     ns = _ints("parallel_ns", parallel_ns) if par else []
     bs = _ints("budgets", budgets) if "budget_forcing" in seq else []
-    _check_sampling(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed)
+    _check_sampling(temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens,
+                    seed=seed)
     # (as evaluate checks it: with 0/1 accuracies no bootstrap reads it, so 0 or 2.5 was recorded as 0 or 2, and
     # None failed int() for config.json once every sample had been drawn and the plots written)
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise PonderError(f"n_boot={n_boot!r} must be an integer >= 1")
     # (numpy ones, from a grid of settings, passed the checks, then failed config.json's JSON once all had run)
     seed, temperature, top_p, max_new_tokens = int(seed), float(temperature), float(top_p), int(max_new_tokens)
+    top_k, min_p = int(top_k), float(min_p)
     if isinstance(answer_tokens, np.integer):  # (checked where used: by budget forcing's context check)
         answer_tokens = int(answer_tokens)
     if par and temperature <= 0:
@@ -1572,8 +1592,8 @@ def sweep(
     # config.json's text, made before any draw: a value JSON cannot take (a numpy waits that only budget forcing
     # checks, unused by a parallel sweep) failed once every sample had been drawn and the plots written
     config = {"kind": "sweep", "models": list(mods), "parallel_ns": ns, "budgets": bs, "methods": methods,
-              "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "seed": seed,
-              "reward": _jsonable(reward), "answer_tokens": _jsonable(answer_tokens), "waits": _jsonable(waits),
+              "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "top_k": top_k,
+              "min_p": min_p, "seed": seed, "reward": _jsonable(reward), "answer_tokens": _jsonable(answer_tokens), "waits": _jsonable(waits),
               "stop": _jsonable(stop), "n_boot": int(n_boot), **answers_by, "chat": chat, "system": system,
               "chat_template_kwargs": {m: _jsonable(getattr(t, "template_kwargs", {})) for m, (_, t) in mods.items()},
               "n_problems": P, **(extra or {})}
@@ -1706,7 +1726,8 @@ def sweep(
                 for start in range(len(rows), P, chunk):  # (resumed: from the first problem not kept)
                     t1 = time.perf_counter()
                     g, lt = scale.draw(model, tok, prompts[start:start + chunk], n=N, seed=seed, index_offset=start,
-                                       temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop)
+                                       temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p,
+                                       max_new_tokens=max_new_tokens, stop=stop)
                     got = [{"texts": [s.text for s in gg], "tokens": [s.num_tokens for s in gg],
                             "logprob_means": [scale._mean_lp(s) for s in gg], "latency": lt_i}
                            for gg, lt_i in zip(g, lt)]
@@ -1794,8 +1815,8 @@ def sweep(
         raise
     # the settings the curves depend on, in the result and summary.json too: `ponder eval --sweep --json` without
     # --out (no config.json) printed the curves but not the temperature, token cap, seed, waits or answer tokens
-    settings = {k: config[k] for k in ("max_new_tokens", "temperature", "top_p", "seed", "reward", "answer_tokens",
-                                       "waits", "stop", "chat", "system")}
+    settings = {k: config[k] for k in ("max_new_tokens", "temperature", "top_p", "top_k", "min_p", "seed", "reward",
+                                       "answer_tokens", "waits", "stop", "chat", "system")}
     result = {"curves": curves, "seconds": seconds, "n_problems": P, "settings": settings, **(extra or {}),
               "files": {}}
     if out_dir is not None:

@@ -245,12 +245,16 @@ def test_eval_names_the_sampling_settings_a_checkpoint_recommends(tmp_path, tiny
     assert main([*run, "-n", "2", "--k", "1"]) == 0
     note = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("note:")]
     assert note == [f"note: {ck / 'generation_config.json'} recommends temperature 0.6, top_p 0.95, top_k 20; eval "
-                    "samples at temperature 1, top_p 1, no top_k (recorded in config.json); --temperature and "
-                    "--top-p set them"]
-    for flags in (["--method", "greedy"], ["-n", "2", "--temperature", "0.6", "--top-p", "0.95"]):
+                    "samples at temperature 1, top_p 1, top_k 0 (off) (recorded in config.json); --temperature, "
+                    "--top-p, --top-k and --min-p set them"]
+    recommended = ["--temperature", "0.6", "--top-p", "0.95"]
+    # (top_k had no eval flag: the note was said whatever was given)
+    for flags, said in ((["--method", "greedy"], False), (["-n", "2", *recommended], True),
+                        (["-n", "2", *recommended, "--top-k", "20"], False)):
         assert main([*run, *flags]) == 0
-        err = capsys.readouterr().err
-        assert ("recommends" in err) == (flags[0] == "-n"), flags  # top_k 20 has no eval flag: still named
+        assert ("recommends" in capsys.readouterr().err) == said, flags
+    assert main([*run, "-n", "2", "--min-p", "0.05"]) == 0  # (eval's own given ones are said too)
+    assert "eval samples at temperature 1, top_p 1, top_k 0 (off), min_p 0.05 (recorded" in capsys.readouterr().err
     assert main([*run, "-n", "2", "--quiet"]) == 0 and capsys.readouterr().err == ""
     same = _sampling_checkpoint(tmp_path / "same", tiny_random, do_sample=True, temperature=0.6, top_p=0.95)
     assert main([*run[:2], str(same), *run[3:], "-n", "2", "--temperature", "0.6", "--top-p", "0.95"]) == 0
@@ -465,6 +469,8 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path, capsys):
     (["eval", "--sweep", "--methods", "effort", "--budgets", "4,8"], "--budgets: not used by --methods effort"),
     (["eval", "--sweep", "--methods", "budget_forcing,effort", "--temperature", "0.5", "--max-new-tokens", "9"],
      "--temperature, --max-new-tokens: not used by --methods budget_forcing,effort"),
+    (["eval", "--sweep", "--methods", "budget_forcing", "--top-p", "0.9", "--top-k", "5", "--min-p", "0.1"],
+     "--top-p, --top-k, --min-p: not used by --methods budget_forcing"),
     (["probe", "diversity", "--train-file", "x.txt", "--ngram", "3"], "--train-file, --ngram: not used by the diversity"),
     (["probe", "contamination", "--n", "4", "--method", "rouge_l"], "--n, --method: not used by the contamination"),
     (["probe", "diversity", "--method", "bogus"], "unknown similarity method 'bogus'"),
@@ -482,6 +488,9 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path, capsys):
     (["generate", "hi", "--top-p", "1.5"], "argument --top-p: must be in (0, 1], got 1.5"),
     (["generate", "hi", "--temperature", "1", "--min-p", "1"], "argument --min-p: must be in [0, 1), got 1"),
     (["eval", "--top-p", "0"], "argument --top-p: must be in (0, 1], got 0"),
+    (["eval", "--top-k", "-1"], "argument --top-k: must be an integer >= 0, got -1"),
+    (["eval", "--top-k", "2.5"], "argument --top-k: expected an integer, got '2.5'"),
+    (["eval", "--min-p", "1"], "argument --min-p: must be in [0, 1), got 1"),
     (["generate", "hi", "--temperature", "-1"], "argument --temperature: must be a number >= 0, got -1"),
     (["grpo", "--temperature", "-0.5"], "argument --temperature: must be a number > 0, got -0.5"),
     # grpo samples its groups (help: "> 0", ">= 2"): the trainer's messages named its keywords, not the flags
@@ -609,6 +618,12 @@ def test_eval_sweep_option_errors_come_before_any_model_loads(flags, said, capsy
     (["--method", "budget_forcing", "--top-p", "0.9"],
      "--top-p 0.9: not used at temperature 0, --method budget_forcing's default (greedy"),
     (["--temperature", "0", "--top-p", "0.9"], "--top-p 0.9: not used at --temperature 0 (greedy"),
+    (["--method", "greedy", "--top-k", "5"], "--top-k 5: not used by --method greedy"),
+    (["--method", "budget_forcing", "--temperature", "0.5", "--min-p", "0.1"],
+     "--min-p 0.1: not used by --method budget_forcing"),
+    (["--temperature", "0", "--top-k", "5"], "--top-k 5: not used at --temperature 0 (greedy"),
+    (["--method", "self_consistency", "--temperature", "0", "--votes", "1", "--min-p", "0.1"],
+     "--min-p 0.1: not used at --temperature 0 (greedy"),
     (["--method", "greedy", "-n", "2", "--k", "2"], "-n 2: --method greedy (deterministic) gives 2 identical runs"),
     (["--temperature", "0", "-n", "2"], "-n 2: greedy decoding (temperature 0) gives 2 identical runs"),
     (["-n", "2", "--k", "1,4"], "--k 1,4: 4 is more than -n 2 (samples or runs per problem)"),
@@ -2836,6 +2851,33 @@ def test_eval_resume_after_the_checkpoint_was_retrained_is_refused(tmp_path, cap
     err = capsys.readouterr().err
     assert f"holds a finished evaluation: the weights of model '{ck}' differ from those it was started with" in err
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_eval_top_k_1_is_greedy_and_a_resume_with_another_top_k_is_refused(tmp_path, capsys):
+    """eval had no --top-k or --min-p (generate has them; a Qwen3 checkpoint recommends top_k 20, which eval's note
+    named with no flag to set it). --top-k 1 keeps the most likely token alone: sampled at temperature 1 it draws
+    greedy's completions. --top-k and --min-p are recorded, and a resume with others is refused by the flag; --sweep
+    takes them (and --top-p, refused there before) for its parallel draw."""
+    base = ["eval", "--model", "tiny", "--task", "arith", "--limit", "2", "--max-new-tokens", "6", "--quiet"]
+
+    def completions(d):
+        return [json.loads(line)["completion"] for line in (d / "samples.jsonl").read_text().splitlines()]
+
+    assert main([*base, "--method", "greedy", "--out", str(tmp_path / "greedy")]) == 0
+    args = [*base, "--temperature", "1", "--top-k", "1", "--min-p", "0.01", "--out", str(tmp_path / "k1")]
+    assert main(args) == 0
+    assert completions(tmp_path / "k1") == completions(tmp_path / "greedy")
+    cfg = json.loads((tmp_path / "k1" / "config.json").read_text())
+    assert (cfg["top_k"], cfg["min_p"]) == (1, 0.01)
+    capsys.readouterr()
+    assert main([*args[:-5], "2", *args[-4:], "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"ponder eval: error: --resume {tmp_path / 'k1'}: holds a finished evaluation: its --top-k is 1, "
+                   "this evaluation's 2; give the same settings, or another --out for a new evaluation\n")
+    assert main([*base, "--sweep", "--ns", "1,2", "--methods", "majority", "--top-p", "0.9", "--top-k", "1",
+                 "--json"]) == 0
+    settings = json.loads(capsys.readouterr().out)["settings"]
+    assert {k: settings[k] for k in ("top_p", "top_k", "min_p")} == {"top_p": 0.9, "top_k": 1, "min_p": 0.0}
 
 
 def test_eval_resume_with_another_judge_rubric_is_refused(tmp_path, capsys):

@@ -188,7 +188,7 @@ def test_sampling_eval_metrics_match_the_samples(micro, tmp_path):
     assert config["method"] == "sampling"
     # the settings the figures depend on travel in the summary (and `ponder eval --json` without --out) too
     assert s["settings"] == summary["settings"] == {k: config[k] for k in s["settings"]}
-    assert s["settings"] == {"max_new_tokens": 48, "temperature": 1.0, "top_p": 1.0, "seed": 3,
+    assert s["settings"] == {"max_new_tokens": 48, "temperature": 1.0, "top_p": 1.0, "top_k": 0, "min_p": 0.0, "seed": 3,
                              "reward": config["reward"], "chat": config["chat"], "system": None}
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     html = write_html_report(tmp_path).read_text()
@@ -441,7 +441,12 @@ class _NoBar:
     (dict(top_p=float("nan")), "top_p must be a number, got nan"),
     (dict(seed=-1), r"seed must be an integer in \[0, 2\*\*63\)"),
     (dict(seed=99999999999999999999), r"seed must be an integer in \[0, 2\*\*63\), got 99999999999999999999"),
-    (dict(method_kwargs={"min_p": 2.0}), r"min_p must be in \[0, 1\)"),
+    (dict(min_p=2.0), r"min_p must be in \[0, 1\)"),
+    (dict(min_p=1.0), r"min_p must be in \[0, 1\), got 1.0"),
+    (dict(top_k=-1), r"top_k must be an integer >= 0 \(0 disables it\), got -1"),
+    (dict(top_k=2.5), r"top_k must be an integer >= 0 \(0 disables it\), got 2.5"),
+    # (top_k and min_p went in method_kwargs before evaluate took them: recorded there, not as settings)
+    (dict(method_kwargs={"top_k": 5}), r"method_kwargs \['top_k'\]: set by evaluate's own argument"),
     (dict(max_new_tokens=600), r"prompt of \d+ tokens \+ max_new_tokens 600 exceeds the model's context of 512"),
 ])
 def test_evaluate_checks_sampling_before_any_progress_bar(micro, monkeypatch, kw, match):
@@ -638,6 +643,35 @@ def test_top_p_at_temperature_0_is_refused_not_ignored(micro, tmp_path):
         assert not (tmp_path / method).exists()
     evaluate(model, tok, ITEMS[:1], method="sampling", temperature=0.0, top_p=1.0, max_new_tokens=4, progress=False,
              n_boot=10)
+
+
+def test_top_k_and_min_p_reach_every_sampling_method_and_top_k_1_is_greedy(micro, tmp_path):
+    """eval took no top_k or min_p (generate does; Qwen3's generation_config.json recommends top_k 20): they reach
+    the engine for each method that samples, and are recorded. top_k 1, or a min_p that keeps only the top token,
+    leaves the most likely token alone: sampling at temperature 1 then draws greedy's completions."""
+    model, tok = micro
+    kw = dict(max_new_tokens=16, progress=False, n_boot=10)
+    evaluate(model, tok, ITEMS, method="greedy", out_dir=tmp_path / "greedy", **kw)
+    greedy = {p: c for p, _, c in _completions(tmp_path / "greedy")}
+    evaluate(model, tok, ITEMS, method="sampling", n=2, temperature=1.0, out_dir=tmp_path / "t1", **kw)
+    assert any(c != greedy[p] for p, _, c in _completions(tmp_path / "t1"))  # (without a filter it samples)
+    for method, mk in (("sampling", None), ("self_consistency", {"n_votes": 2}), ("best_of_n", {"n_candidates": 2})):
+        for filt in ({"top_k": 1}, {"min_p": 0.999}):
+            d = tmp_path / f"{method}{next(iter(filt))}"
+            s = evaluate(model, tok, ITEMS, method=method, n=2, temperature=1.0, method_kwargs=mk, out_dir=d, **filt,
+                         **kw)
+            got = _completions(d)
+            assert len(got) == 2 * len(ITEMS) and all(c == greedy[p] for p, _, c in got), (method, filt)
+            config = json.loads((d / "config.json").read_text())
+            want = {"top_k": 0, "min_p": 0.0, **filt}
+            assert {k: s["settings"][k] for k in want} == {k: config[k] for k in want} == want
+    # the methods that do not take them refuse them (budget forcing takes top_p alone), as at temperature 0
+    for method, temperature in (("greedy", None), ("self_refine", 0.5), ("budget_forcing", 0.5), ("effort", 0.5)):
+        with pytest.raises(PonderError, match=f"method '{method}' does not use top_k \\(given 2\\)"):
+            evaluate(model, tok, ITEMS[:1], method=method, temperature=temperature, top_k=2, **kw)
+    with pytest.raises(PonderError, match="^min_p 0.1 is not used at temperature 0 .*leave min_p out$"):
+        evaluate(model, tok, ITEMS[:1], method="sampling", temperature=0.0, min_p=0.1, out_dir=tmp_path / "m", **kw)
+    assert not (tmp_path / "m").exists()
 
 
 def test_effort_settings_are_checked_before_the_progress_bar(micro, capsys):
@@ -1332,6 +1366,64 @@ def _retrained(model):
     with torch.no_grad():
         other.norm.weight[0] += 1e-3
     return other
+
+
+def test_resume_with_another_top_k_or_min_p_is_refused_by_its_flag(micro, tmp_path, monkeypatch):
+    """top_k and min_p change every sampled token: a resume with others, interrupted or finished, is refused naming
+    the flag; the same ones continue to the uninterrupted run's samples."""
+    model, tok = micro
+    kw = dict(method="sampling", n=2, ks=(1,), max_new_tokens=8, seed=1, progress=False, n_boot=20,
+              batch_problems=1, top_k=3, min_p=0.05)
+    evaluate(model, tok, ITEMS, out_dir=tmp_path / "full", **kw)
+    d = tmp_path / "cut"
+    _evaluate_interrupted(monkeypatch, model, tok, d, "sampling", 2, **kw)
+    with pytest.raises(PonderError, match=r"holds an interrupted evaluation: its --top-k is 3, this evaluation's 5; "):
+        evaluate(model, tok, ITEMS, out_dir=d, resume=True, **{**kw, "top_k": 5})
+    with pytest.raises(PonderError, match=r"holds an interrupted evaluation: its --min-p is 0.05, this evaluation's "
+                                          r"0.0; "):
+        evaluate(model, tok, ITEMS, out_dir=d, resume=True, **{**kw, "min_p": 0.0})
+    assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == 2
+    assert _without_latency(d / "samples.jsonl") == _without_latency(tmp_path / "full" / "samples.jsonl")
+    with pytest.raises(PonderError, match=r"holds a finished evaluation: its --top-k is 3, this evaluation's 0; "):
+        evaluate(model, tok, ITEMS, out_dir=d, resume=True, **{**kw, "top_k": 0})
+
+
+def test_a_sweeps_parallel_draw_takes_top_k_and_min_p(micro, tmp_path):
+    """sweep() took top_p alone of the filters: its parallel draw samples with top_k and min_p too, recorded in
+    config.json and the settings; at top_k 1 every sample is greedy's completion."""
+    model, tok = micro
+    evaluate(model, tok, ITEMS, method="greedy", max_new_tokens=16, out_dir=tmp_path / "greedy", progress=False,
+             n_boot=10)
+    greedy = {p: c for p, _, c in _completions(tmp_path / "greedy")}
+    d = tmp_path / "s"
+    res = sweep((model, tok), ITEMS, parallel_ns=[1, 2], methods=["majority"], max_new_tokens=16, temperature=1.0,
+                top_k=1, min_p=0.01, out_dir=d, progress=False, n_boot=10)
+    recs = [json.loads(line) for line in (d / "samples_parallel.jsonl").read_text().splitlines()]
+    assert len(recs) == 2 * len(ITEMS) and all(r["completion"] == greedy[r["problem"]] for r in recs)
+    saved = json.loads((d / "summary.json").read_text())["settings"]
+    config = json.loads((d / "config.json").read_text())
+    assert {k: res["settings"][k] for k in ("top_k", "min_p")} == {k: saved[k] for k in ("top_k", "min_p")} == \
+        {k: config[k] for k in ("top_k", "min_p")} == {"top_k": 1, "min_p": 0.01}
+    with pytest.raises(PonderError, match="holds a finished sweep: its --top-k is 1, this sweep's 2;"):
+        sweep((model, tok), ITEMS, parallel_ns=[1, 2], methods=["majority"], max_new_tokens=16, temperature=1.0,
+              top_k=2, min_p=0.01, out_dir=d, progress=False, n_boot=10, resume=True)
+
+
+def test_an_evaluation_saved_before_top_k_and_min_p_were_recorded_resumes():
+    """A config.json or progress header of an older Ponder has no top_k or min_p: it sampled with them off, or at a
+    top_k given in Python's method_kwargs (recorded there). Compared as such: not refused for lacking them."""
+    from ponder.evaluate import _first_difference
+
+    old = {"kind": "eval", "method": "sampling", "method_kwargs": {}, "temperature": 1.0, "top_p": 1.0}
+    new = {**old, "top_k": 0, "min_p": 0.0}
+    assert _first_difference(old, new) is None
+    assert _first_difference(old, {**new, "top_k": 20}) == "its --top-k is 0, this evaluation's 20"
+    python = {**old, "method_kwargs": {"top_k": 20, "min_p": 0.1}}
+    assert _first_difference(python, {**new, "top_k": 20, "min_p": 0.1}) is None
+    assert _first_difference(python, new) == "its --top-k is 20, this evaluation's 0"
+    swept = {"kind": "sweep", "methods": ["majority"], "temperature": 0.8, "top_p": 1.0}
+    assert _first_difference(swept, {**swept, "top_k": 0, "min_p": 0.0}) is None
+    assert _first_difference(swept, {**swept, "top_k": 0, "min_p": 0.1}) == "its --min-p is 0.0, this sweep's 0.1"
 
 
 def test_resume_refuses_other_weights_for_an_interrupted_and_a_finished_eval(micro, tmp_path, monkeypatch):
