@@ -255,6 +255,11 @@ def test_eval_names_the_sampling_settings_a_checkpoint_recommends(tmp_path, tiny
         assert ("recommends" in capsys.readouterr().err) == said, flags
     assert main([*run, "-n", "2", "--min-p", "0.05"]) == 0  # (eval's own given ones are said too)
     assert "eval samples at temperature 1, top_p 1, top_k 0 (off), min_p 0.05 (recorded" in capsys.readouterr().err
+    # (a sweep of budget forcing alone decodes greedily: its note said it sampled at temperature 0.8)
+    assert main([*run[:-2], "--sweep", "--methods", "budget_forcing", "--budgets", "2", "--answer-tokens", "2"]) == 0
+    assert "recommends" not in capsys.readouterr().err
+    assert main([*run, "--sweep", "--methods", "majority", "--ns", "1"]) == 0
+    assert "eval samples at temperature 0.8, top_p 1, top_k 0 (off)" in capsys.readouterr().err
     assert main([*run, "-n", "2", "--quiet"]) == 0 and capsys.readouterr().err == ""
     same = _sampling_checkpoint(tmp_path / "same", tiny_random, do_sample=True, temperature=0.6, top_p=0.95)
     assert main([*run[:2], str(same), *run[3:], "-n", "2", "--temperature", "0.6", "--top-p", "0.95"]) == 0
