@@ -903,8 +903,8 @@ def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answ
 
 def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wait_text: str = "\nWait",
                    answer_cue: str = "\nFinal Answer:", answer_tokens: int | None = None, force: str = "auto",
-                   temperature: float = 0.0, top_p: float = 1.0, stop=None, seed: int = 0,
-                   index_offset: int = 0, extract: Extract | None = None,
+                   temperature: float = 0.0, top_p: float = 1.0, top_k: int = 0, min_p: float = 0.0, stop=None,
+                   seed: int = 0, index_offset: int = 0, extract: Extract | None = None,
                    think_end: str | None = "auto") -> list[Outcome]:
     """s1 budget forcing (module docstring). The cap, on every problem:
 
@@ -964,7 +964,7 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
 
     # here, not only in the engine: greedy draws pass temperature 0 and no index_offset, so a bad one would go
     # unseen
-    check_sampling(temperature=temperature, top_p=top_p)
+    check_sampling(temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p)
     check_index_offset(index_offset)
     check_budget_context(model, tok, prompts, budget, answer_cue, answer_tokens, think_end=think_end)  # (all first)
     if len(set(ends)) > 1:
@@ -977,7 +977,8 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
             lo = run[0]
             out += budget_forcing(model, tok, prompts[lo:run[-1] + 1], budget=budget, waits=waits,
                                   wait_text=wait_text, answer_cue=answer_cue, answer_tokens=answer_tokens,
-                                  force=force, temperature=temperature, top_p=top_p, stop=stop, seed=seed,
+                                  force=force, temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p,
+                                  stop=stop, seed=seed,
                                   index_offset=index_offset + lo, extract=extract, think_end=e)
         return out
     think_end = ends[0]
@@ -1024,7 +1025,7 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
             ctx = {i: base_ids[i] + think_ids[i] for i in idx}
             got = _draw_some(model, tok, ctx, idx, temperature,
                              seed=derive_seed(seed, "think", seg), index_offset=index_offset,
-                             max_new_tokens=rem, top_p=top_p, stop=think_stop)
+                             max_new_tokens=rem, top_p=top_p, top_k=top_k, min_p=min_p, stop=think_stop)
             for i in idx:
                 g, t = got[i]
                 s = g[0]
@@ -1075,7 +1076,8 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
     if force_idx:
         forced = _forced_answers(model, tok, {i: context(i, head[i] + answer_cue) for i in force_idx},
                                  force_idx, temperature, seed=seed, index_offset=index_offset,
-                                 answer_tokens=answer_tokens, top_p=top_p, capped=capped, stop=stop)
+                                 answer_tokens=answer_tokens, top_p=top_p, top_k=top_k, min_p=min_p, capped=capped,
+                                 stop=stop)
     if own_idx:
         ctx = {i: context(i, head[i]) for i in own_idx}
         by_rem = {}
@@ -1085,7 +1087,7 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
         for rem, group in sorted(by_rem.items()):
             got |= _draw_some(model, tok, ctx, group, temperature,
                               seed=derive_seed(seed, "answer", "own"), index_offset=index_offset,
-                              max_new_tokens=rem, top_p=top_p, stop=stop)
+                              max_new_tokens=rem, top_p=top_p, top_k=top_k, min_p=min_p, stop=stop)
         own = {i: (got[i][0][0].text, got[i][0][0].finish_reason, got[i][0][0].token_ids, got[i][0][0].logprobs,
                    got[i][1]) for i in own_idx}
     out = []
@@ -1185,7 +1187,7 @@ def _stopped_at(tok, s, delim: str) -> bool:
 
 
 def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offset, answer_tokens,
-                    top_p, capped=None, stop=None) -> dict:
+                    top_p, top_k=0, min_p=0.0, capped=None, stop=None) -> dict:
     """The forced answer after the ids contexts[i] (prompt + thinking + cue): up to answer_tokens, ending at the
     first newline after non-blank text, or at a stop string of the caller's (``stop``, as budget_forcing's other
     draws end: run past, "Final Answer: 8 Q: 9" was read as the answer "8 Q: 9"). A plain stop=["\\n"] gave an
@@ -1247,7 +1249,8 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
     got = {}
     for rem, group in sorted(by_rem.items()):
         got |= _draw_some(model, tok, contexts, group, temperature, seed=derive_seed(seed, "answer"),
-                          index_offset=index_offset, max_new_tokens=rem, top_p=top_p, stop=stops, on_stop=on_stop)
+                          index_offset=index_offset, max_new_tokens=rem, top_p=top_p, top_k=top_k, min_p=min_p,
+                          stop=stops, on_stop=on_stop)
     for i in idx:
         (s,), t = got[i]
         r = res[i]

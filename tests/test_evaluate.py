@@ -648,25 +648,31 @@ def test_top_p_at_temperature_0_is_refused_not_ignored(micro, tmp_path):
 def test_top_k_and_min_p_reach_every_sampling_method_and_top_k_1_is_greedy(micro, tmp_path):
     """eval took no top_k or min_p (generate does; Qwen3's generation_config.json recommends top_k 20): they reach
     the engine for each method that samples, and are recorded. top_k 1, or a min_p that keeps only the top token,
-    leaves the most likely token alone: sampling at temperature 1 then draws greedy's completions."""
+    leaves the most likely token alone: sampling at temperature 1 then draws greedy's completions (budget forcing
+    and effort: their own at temperature 0)."""
     model, tok = micro
     kw = dict(max_new_tokens=16, progress=False, n_boot=10)
-    evaluate(model, tok, ITEMS, method="greedy", out_dir=tmp_path / "greedy", **kw)
-    greedy = {p: c for p, _, c in _completions(tmp_path / "greedy")}
-    evaluate(model, tok, ITEMS, method="sampling", n=2, temperature=1.0, out_dir=tmp_path / "t1", **kw)
-    assert any(c != greedy[p] for p, _, c in _completions(tmp_path / "t1"))  # (without a filter it samples)
-    for method, mk in (("sampling", None), ("self_consistency", {"n_votes": 2}), ("best_of_n", {"n_candidates": 2})):
+
+    def completions(method, mk=None, **more):
+        d = tmp_path / f"{method}{sorted(more.items())}"
+        s = evaluate(model, tok, ITEMS, method=method, method_kwargs=mk, out_dir=d, **more, **kw)
+        return _completions(d), s, json.loads((d / "config.json").read_text())
+
+    greedy = {p: c for p, _, c in completions("greedy")[0]}
+    assert any(c != greedy[p] for p, _, c in completions("sampling", n=2, temperature=1.0)[0])  # (unfiltered: samples)
+    for method, mk in (("sampling", None), ("self_consistency", {"n_votes": 2}), ("best_of_n", {"n_candidates": 2}),
+                       ("budget_forcing", None), ("effort", {"level": "low"})):
+        ref = greedy if method in ("sampling", "self_consistency", "best_of_n") else {
+            p: c for p, _, c in completions(method, mk, temperature=0.0)[0]}
+        if method == "budget_forcing":  # (unfiltered, its thinking and answers are sampled)
+            assert any(c != ref[p] for p, _, c in completions(method, n=2, temperature=1.0)[0])
         for filt in ({"top_k": 1}, {"min_p": 0.999}):
-            d = tmp_path / f"{method}{next(iter(filt))}"
-            s = evaluate(model, tok, ITEMS, method=method, n=2, temperature=1.0, method_kwargs=mk, out_dir=d, **filt,
-                         **kw)
-            got = _completions(d)
-            assert len(got) == 2 * len(ITEMS) and all(c == greedy[p] for p, _, c in got), (method, filt)
-            config = json.loads((d / "config.json").read_text())
+            got, s, config = completions(method, mk, n=2, temperature=1.0, **filt)
+            assert len(got) == 2 * len(ITEMS) and all(c == ref[p] for p, _, c in got), (method, filt)
             want = {"top_k": 0, "min_p": 0.0, **filt}
             assert {k: s["settings"][k] for k in want} == {k: config[k] for k in want} == want
-    # the methods that do not take them refuse them (budget forcing takes top_p alone), as at temperature 0
-    for method, temperature in (("greedy", None), ("self_refine", 0.5), ("budget_forcing", 0.5), ("effort", 0.5)):
+    # the methods that do not take them refuse them (self-refine takes a temperature alone), as at temperature 0
+    for method, temperature in (("greedy", None), ("self_refine", 0.5)):
         with pytest.raises(PonderError, match=f"method '{method}' does not use top_k \\(given 2\\)"):
             evaluate(model, tok, ITEMS[:1], method=method, temperature=temperature, top_k=2, **kw)
     with pytest.raises(PonderError, match="^min_p 0.1 is not used at temperature 0 .*leave min_p out$"):

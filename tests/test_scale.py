@@ -549,6 +549,21 @@ def test_budget_forcing_names_a_bad_temperature(micro, method, temperature, msg)
         scale.METHODS[method](model, tok, [PA], temperature=temperature)
 
 
+def test_budget_forcing_samples_with_top_k_and_min_p(micro):
+    """budget_forcing took top_p alone of the filters (`ponder eval --method budget_forcing` could not pass top_k):
+    each of its draws (thinking, the thinking after a wait, the forced answer) takes top_k and min_p. top_k 1 keeps
+    the most likely token alone: at temperature 1 it is its greedy run; unfiltered it samples other text."""
+    model, tok = micro
+    prompts = [PA, PB, SAY, LONG]
+    kw = dict(budget=6, waits=1, answer_tokens=4, force="always", seed=3)
+    greedy = [o.text for o in scale.budget_forcing(model, tok, prompts, **kw)]
+    assert [o.text for o in scale.budget_forcing(model, tok, prompts, temperature=1.0, **kw)] != greedy
+    for filt in ({"top_k": 1}, {"min_p": 0.999}):
+        assert [o.text for o in scale.budget_forcing(model, tok, prompts, temperature=1.0, **filt, **kw)] == greedy
+    with pytest.raises(PonderError, match=r"top_k must be an integer >= 0 \(0 disables it\), got -1"):
+        scale.effort(model, tok, prompts, top_k=-1)
+
+
 def test_budget_forcing_context_refusal_adds_up(micro):
     """The refusal wrote "prompt of 41 tokens + thinking budget 60 + answer cue 12 + answer tokens 16 = 88 exceeds
     the model's context of 128 positions": the total left the prompt out, and 88 fits 128. The total shown is the
