@@ -2181,7 +2181,8 @@ def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):
 
     model, tok = ponder.load(ckpt)
     items = [{"prompt": f"Problem: {i} + 1 = ?\nSolution:", "answer": str(i + 1), "id": str(i)} for i in range(5)]
-    kw = dict(method="sampling", n=3, ks=[1, 2], max_new_tokens=10, seed=4, n_boot=50)
+    # (top_k and min_p too: the actors draw with every filter the local run does)
+    kw = dict(method="sampling", n=3, ks=[1, 2], max_new_tokens=10, seed=4, n_boot=50, top_k=20, min_p=0.02)
     loc = evaluate(model, tok, items, progress=False, out_dir=tmp_path / "el", **kw)
     ray_ = evaluate_ray(model, tok, items, pool=pool, out_dir=tmp_path / "er", **kw)
     assert ray_["generated_tokens"] == loc["generated_tokens"]
@@ -2192,6 +2193,7 @@ def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):
     # config.json names the weights that drew it on either path (the driver's, pushed to the actors)
     cfgs = [json.loads((tmp_path / d / "config.json").read_text()) for d in ("el", "er")]
     assert cfgs[0]["weights_sha256"] == cfgs[1]["weights_sha256"] and len(cfgs[0]["weights_sha256"]) == 64
+    assert [(c["top_k"], c["min_p"]) for c in cfgs] == [(20, 0.02)] * 2
     recs = [[json.loads(x) for x in (tmp_path / d / "samples.jsonl").read_text().splitlines()] for d in ("el", "er")]
     assert len(recs[0]) == len(recs[1]) == 15
     for x, y in zip(*recs):  # the same samples and verdicts; log-probs up to float noise of batch composition
