@@ -1282,7 +1282,8 @@ def cmd_eval(a):
         unused = [f"--{k.replace('_', '-')}" for k, kinds in (
             ("ns", PARALLEL_METHODS), ("budgets", ("budget_forcing",)), ("waits", ("budget_forcing",)),
             ("answer_tokens", SEQUENTIAL_METHODS), ("temperature", PARALLEL_METHODS), ("top_p", PARALLEL_METHODS),
-            ("top_k", PARALLEL_METHODS), ("min_p", PARALLEL_METHODS), ("max_new_tokens", PARALLEL_METHODS)) if k in getattr(a, "given", ()) and not chosen & set(kinds)]
+            ("top_k", PARALLEL_METHODS), ("min_p", PARALLEL_METHODS), ("max_new_tokens", PARALLEL_METHODS))
+            if k in getattr(a, "given", ()) and not chosen & set(kinds)]
         if unused:  # (they would be recorded in config.json as if they had been used)
             raise PonderError(f"{', '.join(unused)}: not used by --methods {a.methods}")
         parallel = [m for m in methods if m in PARALLEL_METHODS]
@@ -1344,10 +1345,10 @@ def cmd_eval(a):
                 raise PonderError(f"--{k.replace('_', '-')} {getattr(a, k):g}: not used by --method {a.method}; "
                                   "leave it out")
         temp = DEFAULT_TEMPERATURE[method] if a.temperature is None else a.temperature
+        why = "--temperature 0" if a.temperature is not None else f"temperature 0, --method {a.method}'s default"
         for k, off in filters:  # (greedy takes the most likely token: a nucleus, top-k or min-p filters nothing)
             if temp == 0 and getattr(a, k) != off:
                 flag = f"--{k.replace('_', '-')}"
-                why = "--temperature 0" if a.temperature is not None else f"temperature 0, --method {a.method}'s default"
                 raise PonderError(f"{flag} {getattr(a, k):g}: not used at {why} (greedy decoding takes the most "
                                   f"likely token); give --temperature > 0 to sample, or leave {flag} out")
         # (the library said these once the model had loaded: "method 'greedy' is deterministic: n must be 1")

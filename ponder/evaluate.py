@@ -631,7 +631,8 @@ _SETTING_FLAGS = {"model": "--model", "models": "--model", "dtype": "--dtype", "
                   "device": "--device", "devices": "--device", "method": "--method", "methods": "--methods",
                   "n": "-n", "ks": "--k", "parallel_ns": "--ns", "budgets": "--budgets",
                   "max_new_tokens": "--max-new-tokens", "temperature": "--temperature", "top_p": "--top-p",
-                  "top_k": "--top-k", "min_p": "--min-p", "seed": "--seed", "task_seed": "--task-seed", "reward": "--reward", "chat": "--chat",
+                  "top_k": "--top-k", "min_p": "--min-p", "seed": "--seed", "task_seed": "--task-seed",
+                  "reward": "--reward", "chat": "--chat",
                   "system": "--system", "chat_template_kwargs": "--chat-template-kwargs",
                   "answer_tokens": "--answer-tokens", "waits": "--waits", "judge_model": "--judge-model",
                   "rubric": "--rubric"}
@@ -1157,7 +1158,8 @@ def evaluate(
     # the sampling settings, in the summary too: `ponder eval --json` without --out (no config.json) said which
     # method and n, but not the temperature, top_p, token cap or seed its figures depend on
     settings = {"max_new_tokens": None if unused else max_new_tokens, "temperature": temp, "top_p": top_p,
-                "top_k": top_k, "min_p": min_p, "seed": seed, "reward": _jsonable(reward), "chat": chat, "system": system}
+                "top_k": top_k, "min_p": min_p, "seed": seed, "reward": _jsonable(reward), "chat": chat,
+                "system": system}
     if out_dir is not None:
         d = Path(out_dir)
         # which weights produced it (provenance; resuming with others is refused)
@@ -1593,8 +1595,9 @@ def sweep(
     # checks, unused by a parallel sweep) failed once every sample had been drawn and the plots written
     config = {"kind": "sweep", "models": list(mods), "parallel_ns": ns, "budgets": bs, "methods": methods,
               "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "top_k": top_k,
-              "min_p": min_p, "seed": seed, "reward": _jsonable(reward), "answer_tokens": _jsonable(answer_tokens), "waits": _jsonable(waits),
-              "stop": _jsonable(stop), "n_boot": int(n_boot), **answers_by, "chat": chat, "system": system,
+              "min_p": min_p, "seed": seed, "reward": _jsonable(reward), "answer_tokens": _jsonable(answer_tokens),
+              "waits": _jsonable(waits), "stop": _jsonable(stop), "n_boot": int(n_boot), **answers_by, "chat": chat,
+              "system": system,
               "chat_template_kwargs": {m: _jsonable(getattr(t, "template_kwargs", {})) for m, (_, t) in mods.items()},
               "n_problems": P, **(extra or {})}
     if out_dir is not None:  # which weights, tokenizers and items produced it (resuming with others is refused)
