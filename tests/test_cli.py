@@ -255,6 +255,11 @@ def test_eval_names_the_sampling_settings_a_checkpoint_recommends(tmp_path, tiny
         assert ("recommends" in capsys.readouterr().err) == said, flags
     assert main([*run, "-n", "2", "--min-p", "0.05"]) == 0  # (eval's own given ones are said too)
     assert "eval samples at temperature 1, top_p 1, top_k 0 (off), min_p 0.05 (recorded" in capsys.readouterr().err
+    shown = _help(capsys, "eval")  # (the policy, said where each setting is: not applied, named in the note)
+    for opt, nxt in (("--temperature TEMPERATURE", "--top-p"), ("--top-p TOP_P", "--top-k"),
+                     ("--top-k TOP_K", "--min-p"), ("--min-p MIN_P", "--seed")):
+        assert "not taken from the checkpoint's generation_config.json" in shown.split(opt + " ", 1)[1].split(
+            f" {nxt} ", 1)[0], opt
     # (a sweep of budget forcing alone decodes greedily: its note said it sampled at temperature 0.8)
     assert main([*run[:-2], "--sweep", "--methods", "budget_forcing", "--budgets", "2", "--answer-tokens", "2"]) == 0
     assert "recommends" not in capsys.readouterr().err
