@@ -2522,6 +2522,14 @@ def _shape(fn: ast.FunctionDef, names: dict[str, str]) -> str | None:
     return f"{len(a.args)} " + " ".join(ast.dump(stmt) for stmt in body)
 
 
+@functools.cache
+def _evalplus_shapes() -> tuple:
+    """The shapes of EvalPlus's is_floats and of its helper's forms, parsed once (under the verifiers' parse lock:
+    ast.parse is not thread-safe in CPython 3.11)."""
+    floats = _shape(parse_python(_EVALPLUS_IS_FLOATS).body[0], {"is_floats": "F"})
+    return floats, {_shape(parse_python(src).body[0], {"is_floats": "F"}): form for form, src in _EVALPLUS_FORMS.items()}
+
+
 def _evalplus_asserts(modules: list[ast.Module]) -> None:
     """Each statement `assertion(out, exp, atol)` (three positional arguments) that calls EvalPlus's helper
     (a top-level function of the tests in one of _EVALPLUS_FORMS, its `is_floats` one too, each bound once,
@@ -2537,8 +2545,7 @@ def _evalplus_asserts(modules: list[ast.Module]) -> None:
     if "numpy" in binds:
         return
     defs = {s.name: s for mod in modules for s in mod.body if isinstance(s, ast.FunctionDef) and binds[s.name] == 1}
-    floats = _shape(ast.parse(_EVALPLUS_IS_FLOATS).body[0], {"is_floats": "F"})
-    forms = {_shape(ast.parse(src).body[0], {"is_floats": "F"}): form for form, src in _EVALPLUS_FORMS.items()}
+    floats, forms = _evalplus_shapes()
     helpers: dict[str, str] = {}
     for name, fn in defs.items():
         called = {n.func.id for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
