@@ -6104,6 +6104,55 @@ def test_the_text_after_an_end_of_turn_token_is_no_part_of_the_answer(completion
     assert check_math("The answer is 6<|im_end|>", "6").correct and check_math("Final answer: 6<|endoftext|>", "6").correct
 
 
+@pytest.mark.parametrize("completion", [
+    # a base model on "Problem: ...\nSolution:" (Qwen3-Base without a chat template, minerva_math's format)
+    "3 + 3 = 6, so the answer is \\boxed{6}.\n\nProblem: What is 3 + 4?\nSolution: 3 + 4 = 7, so the answer is \\boxed{7}.",
+    "$3+3=\\boxed{6}$.\nFinal Answer: The final answer is $6$. I hope it is correct.\n\nProblem:\nWhat is $3+4$?\n\n"
+    "Solution:\n$3+4=\\boxed{7}$.\nFinal Answer: The final answer is $7$. I hope it is correct.",
+    # few-shot GSM8K formats (lm-evaluation-harness gsm8k and gsm8k_cot)
+    "She has 3 + 3 = 6 apples.\n#### 6\n\nQuestion: Tom has 3 apples and buys 4. How many now?\nAnswer: 3 + 4 = 7\n#### 7",
+    "3 + 3 = 6. The answer is 6.\n\nQ: What is 3 + 4?\nA: 3 + 4 = 7. The answer is 7.",
+    " 6\n\nQuestion: What is 3 + 4?\nAnswer: 7",
+    "The answer is 6.\n\nHuman: And 3 + 4?\n\nAssistant: The answer is 7.",
+    "\\boxed{6}\nUser: And 3 + 4?\nAssistant: \\boxed{7}",
+    "The answer is 6.\n\n### Instruction:\nWhat is 3 + 4?\n\n### Response:\nThe answer is 7.",
+    "**Answer:** 6\n\n**Problem:** What is 3 + 4?\n**Answer:** 7",
+    "\\boxed{6}<|user|>\nWhat is 3 + 4?<|assistant|>\n\\boxed{7}",
+    # the prompt and the completion scored together: the echo is the prompt, the second problem made up
+    "Problem: 3 + 3 = ?\nSolution: The answer is \\boxed{6}.\nProblem: 3 + 4 = ?\nSolution: The answer is \\boxed{7}.",
+])
+def test_a_made_up_next_problem_after_the_answer_is_no_part_of_it(completion):
+    # sampled without a chat template, a base model answers, then writes a new problem of its prompt's format and answers
+    # it with no special token: its value was read (7, or "6, 7"), the right 6 scored 0 and a gold 7 scored 1
+    assert check_math(completion, "6").correct and not check_math(completion, "7").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    # the problem echoed before any answer
+    ("Problem: What is 2 + 4?\nSolution: 2 + 4 = 6, so the answer is \\boxed{6}.", "6"),
+    ("Question: What is 2 + 4?\nAnswer: 2 + 4 = 6. The answer is 6.", "6"),
+    # the writer's own question mid-reasoning, before its final answer
+    ("We add 3 and 4.\nQuestion: is 7 prime?\nAnswer: yes.\nSo the answer is \\boxed{7}.", "7"),
+    ("3 + 4 = 7.\nQ: Is 7 prime? A: Yes. So the answer is 7.", "7"),
+    # a question about the answer just given, answered with a revision: read as before
+    ("So the answer is 6.\nQ: Is that right?\nA: No, the answer is 7.", "7"),
+    # a made-up problem cut off before its reply (nothing of its own to read)
+    ("\\boxed{6}.\n\nProblem: What is 3 + 4?", "6"),
+    ("Answer: 6", "6"),
+    ("Solution: 2 + 4 = 6.\nAnswer: 6", "6"),
+])
+def test_a_turn_opener_with_no_answer_concluded_before_it_or_no_reply_after_it_cuts_nothing(completion, gold):
+    assert check_math(completion, gold).correct
+
+
+def test_a_run_of_turn_openers_is_read_at_once():
+    # each opener's check is a pass over the text before it: a degenerate run of them must not make it quadratic
+    t = time.perf_counter()
+    assert extract_answer("We start.\n" + "Q: x\n" * 50_000 + "\\boxed{6}") == "6"
+    assert extract_answer("\\boxed{6}\n" + "Q: x\n" * 50_000 + "A: \\boxed{7}") == "6"
+    assert time.perf_counter() - t < 2.0
+
+
 @pytest.mark.parametrize("after", [". Oops, " + "1 + " * 30, ". Sorry, (" + "1 + " * 30, ". Oops, I forgot " + "2 * " * 30 + "x"])
 def test_an_error_word_then_a_long_run_of_operations_is_read_at_once(after):
     # the computed-revision pattern read each blank of "1 + 1 + ..." two ways: a run of 30 steps after "Oops" took

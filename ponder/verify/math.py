@@ -4,8 +4,16 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
 
 1. Extraction (`extract_answer`), linear-time scanning with `str.find`/`rfind` and hand-written
    brace matching (no regex with nested quantifiers on untrusted text):
-   text before the first end-of-turn token (`<|im_end|>`, `<|endoftext|>`, `<|eot_id|>`: what follows is a made-up
-   next turn), after the first `</think>` (an unterminated `<think>` means no answer) -> the last
+   text before the first end-of-turn token (`<|im_end|>`, `<|endoftext|>`, `<|eot_id|>`, `<|user|>`: what follows is a
+   made-up next turn), after the first `</think>` (an unterminated `<think>` means no answer), before a made-up next
+   problem that a base model sampled without a chat template writes with no token, as evaluation harnesses' stop
+   sequences cut it: a line opening with "Problem:", "Question:", "Q:", "Human:", "User:", "Instruction:" or a
+   "### Problem"/"## Question"/"### Instruction" heading, after an answer concluded before it (a box, an answer
+   phrase with a value, GSM8K's "#### 6", or a bare answer alone, " 6"), and followed by a reply marker ("Solution:",
+   "Answer:", "A:", "Assistant:", "### Response", ...) ("\\boxed{6}.\\n\\nProblem: What is 3 + 4?\\nSolution: ...
+   \\boxed{7}." is 6; an echo of the problem before the answer, "Question: is 7 prime?" before it, a made-up problem
+   cut off before its reply, or a question about the answer, "Q: Is that right? A: No, 7.", cut nothing; an opener
+   inside a line, "The answer is 6. Question: ... Answer: 7", is not seen) -> the last
    `\\boxed{}`/`\\fbox{}` (adjacent boxes joined by "," / "and", or parted by only spacing and marks however
    long, are one multi-part answer; an
    unbalanced or empty last box is *no answer*) -> an explicit "final answer is / answer is /
@@ -3288,7 +3296,69 @@ def _paren_computes(s: str, j: int, num: str) -> bool:
     return m is not None and re.fullmatch(r"-?" + _NUM, num) is not None and _computed(m.group(1)) == Fraction(num)
 
 
-_END_TOKEN_RE = re.compile(r"<\|(?:im_end|im_start|endoftext|end_of_text|eot_id|start_header_id|end)\|>|<end_of_turn>")
+_END_TOKEN_RE = re.compile(
+    r"<\|(?:im_end|im_start|endoftext|end_of_text|eot_id|start_header_id|end|user)\|>|<end_of_turn>"
+)
+
+# A base model sampled without a chat template answers, then goes on with a made-up next turn in its prompt's format,
+# with no special token: "\\boxed{6}.\n\nProblem: What is 3 + 4?\nSolution: ... \\boxed{7}." read "6, 7", "The answer
+# is 6.\n\nQ: What is 3 + 4?\nA: The answer is 7." read 7 (scored for the made-up turn's value). Evaluation harnesses
+# stop generation at these openers (lm-evaluation-harness: "Question:" for gsm8k, "Q:" for gsm8k_cot, "Problem:" for
+# minerva_math; Qwen2.5-Math's evaluation: "\n\nQuestion:", "\n### Problem", "\n\n## Question", "Instruction"; chat
+# completions: "\nUser:", "\nHuman:"). Here an opener ends the completion only where it starts a line, after an answer
+# concluded before it, with a reply marker after it (the made-up turn is answered): an echo of the problem before the
+# answer, "Question: is 7 prime?" mid-reasoning, or a made-up problem cut off before its reply read as before.
+_TURN_OPENER_RE = re.compile(
+    r"^[ \t>]*(?:(?:\*\*|__)?(?:Problem|Question|Q|Human|User|Instruction)(?:\*\*|__)?[ \t]*:"
+    r"|#{2,4}[ \t]*(?:Problem|Question|Instruction)\b)",
+    re.M,
+)
+_TURN_REPLY_RE = re.compile(
+    r"(?:^|(?<=\s))(?:(?:\*\*|__)?(?:Solution|Answer|A|Assistant|AI|Response)(?:\*\*|__)?[ \t]*:"
+    r"|#{2,4}[ \t]*(?:Solution|Answer|Response)\b)",
+    re.M,
+)
+# a question about the answer just given, not a new problem ("Q: Is that right? A: No, it is 7." revises it)
+_SELF_CHECK_RE = re.compile(
+    r"\b(?:correct|wrong|mistake|sure|check|verify|double-check|(?:is|was|am) (?:it|this|that|I) right"
+    r"|(?:this|that|my|our|the above|the previous|the same) (?:answer|result|solution|value|step|work))\b",
+    re.I,
+)
+_GSM8K_MARK_RE = re.compile(r"^[ \t]*####[ \t]*\$?[ \t]*[-+]?\d", re.M)  # GSM8K's final line "#### 72"
+
+
+def _bare_answer(s: str) -> bool:
+    """Whether a text is one short line of math alone (" 6" after a prompt's "Answer:"), as _extract takes it whole."""
+    s = s.strip()
+    return 0 < len(s) <= 300 and "\n" not in s and not _one_line_chain(s) and _unknown_words(s) == 0
+
+
+def _concluded(head: str) -> bool:
+    """Whether a text has concluded an answer: a box, an answer phrase with a value, GSM8K's "#### 72", or a bare one."""
+    if _last_box(head)[0] >= 0 or _GSM8K_MARK_RE.search(head) is not None:
+        return True
+    low = head.lower()
+    if any(p in low for p in _PHRASES) and (phr := _phrase_answer(head)[1]) is not None and _mathy(phr):
+        return True
+    return _bare_answer(head)
+
+
+def _made_up_turn(text: str) -> int:
+    """Where a made-up next turn starts after the concluded answer (see _TURN_OPENER_RE), or -1."""
+    tries = 0
+    for m in _TURN_OPENER_RE.finditer(text):
+        head = text[: m.start()]
+        if not head.strip():
+            continue  # the problem echoed before any answer
+        tries += 1
+        if tries > 8:
+            return -1  # (a check is a pass over the head: a degenerate run of openers must not make it quadratic)
+        if _concluded(head):
+            reply = _TURN_REPLY_RE.search(text, m.end())
+            if reply is None or _SELF_CHECK_RE.search(text, m.end(), min(reply.start(), m.end() + 300)) is not None:
+                return -1  # a made-up problem cut off before its reply, or the writer's question about its own answer
+            return m.start()
+    return -1
 
 
 def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
@@ -3321,6 +3391,9 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
         return None, "no answer"  # still thinking: truncated
     if "\\\\boxed" in text or "\\\\fbox" in text:
         text = text.replace("\\\\boxed", "\\boxed").replace("\\\\fbox", "\\fbox")
+    if not lenient and (":" in text or "##" in text):
+        if (turn := _made_up_turn(text)) >= 0:
+            text = text[:turn]  # what follows is a made-up next problem and its answer (see _TURN_OPENER_RE)
     ans: str | None = None
     why = "no answer"
     box = _boxes(text, lenient)
