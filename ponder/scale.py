@@ -719,7 +719,7 @@ def _draw_in_room(model, tok, ctx: dict, live, *, max_new_tokens: int, call: str
 
 
 def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", temperature: float = 0.0,
-                max_new_tokens: int = 256, critique_tokens: int = 64, stop=None, seed: int = 0,
+                top_p: float = 1.0, top_k: int = 0, min_p: float = 0.0, max_new_tokens: int = 256, critique_tokens: int = 64, stop=None, seed: int = 0,
                 index_offset: int = 0, extract: Extract | None = None,
                 critique_template: str = CRITIQUE_TEMPLATE, refine_template: str = REFINE_TEMPLATE,
                 critique_request: str = CRITIQUE_REQUEST, refine_request: str = REFINE_REQUEST) -> list[Outcome]:
@@ -752,7 +752,8 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
         raise PonderError(f"self-refine: unknown scorer {scorer!r}; use 'likelihood' or a callable")
     score = _sample_scorer(scorer, by_ids)
     extract = _fn("extract", extract, default_extract)
-    kw = dict(temperature=temperature, stop=stop)
+    # (every draw, draft, critiques and revisions, with the sampling filters: eval refused --top-p with self-refine)
+    kw = dict(temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p, stop=stop)
     P = len(prompts)
     groups, lat = draw(model, tok, prompts, n=1, seed=seed, index_offset=index_offset,
                        max_new_tokens=max_new_tokens, **kw)

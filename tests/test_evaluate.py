@@ -661,18 +661,18 @@ def test_top_k_and_min_p_reach_every_sampling_method_and_top_k_1_is_greedy(micro
     greedy = {p: c for p, _, c in completions("greedy")[0]}
     assert any(c != greedy[p] for p, _, c in completions("sampling", n=2, temperature=1.0)[0])  # (unfiltered: samples)
     for method, mk in (("sampling", None), ("self_consistency", {"n_votes": 2}), ("best_of_n", {"n_candidates": 2}),
-                       ("budget_forcing", None), ("effort", {"level": "low"})):
+                       ("budget_forcing", None), ("effort", {"level": "low"}), ("self_refine", {"rounds": 1})):
         ref = greedy if method in ("sampling", "self_consistency", "best_of_n") else {
             p: c for p, _, c in completions(method, mk, temperature=0.0)[0]}
         if method == "budget_forcing":  # (unfiltered, its thinking and answers are sampled)
-            assert any(c != ref[p] for p, _, c in completions(method, n=2, temperature=1.0)[0])
+            assert any(c != ref[p] for p, _, c in completions(method, mk, n=2, temperature=1.0)[0])
         for filt in ({"top_k": 1}, {"min_p": 0.999}):
             got, s, config = completions(method, mk, n=2, temperature=1.0, **filt)
             assert len(got) == 2 * len(ITEMS) and all(c == ref[p] for p, _, c in got), (method, filt)
             want = {"top_k": 0, "min_p": 0.0, **filt}
             assert {k: s["settings"][k] for k in want} == {k: config[k] for k in want} == want
-    # the methods that do not take them refuse them (self-refine takes a temperature alone), as at temperature 0
-    for method, temperature in (("greedy", None), ("self_refine", 0.5)):
+    # greedy does not take them (nor self-refine at its default temperature 0), as at temperature 0
+    for method, temperature in (("greedy", None),):
         with pytest.raises(PonderError, match=f"method '{method}' does not use top_k \\(given 2\\)"):
             evaluate(model, tok, ITEMS[:1], method=method, temperature=temperature, top_k=2, **kw)
     with pytest.raises(PonderError, match="^min_p 0.1 is not used at temperature 0 .*leave min_p out$"):

@@ -1990,3 +1990,18 @@ def test_budget_forcing_forced_answer_reads_through_blank_lines_at_a_blank_calle
     # a stop string reaching past the blank lines into the text still ends the answer where it starts
     o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=8, stop=["\n", "\n8"])[0]
     assert o.text == "z\nFinal Answer:" and o.answer is None
+
+
+def test_self_refine_samples_with_the_filters_it_is_given(micro):
+    """self-refine took a temperature but no top_p, top_k or min_p (eval refused them for it): they reach its draft,
+    critique and revision draws; top_k 1 at temperature 1 keeps only the likeliest token, so every draw, and every
+    score, is greedy's, where unfiltered the sampled critiques and revisions score otherwise."""
+    model, tok = micro
+    kw = dict(rounds=1, max_new_tokens=16, critique_tokens=8, seed=1)
+    greedy = scale.self_refine(model, tok, [PA, PB], temperature=0.0, **kw)
+    sampled = scale.self_refine(model, tok, [PA, PB], temperature=1.0, **kw)
+    assert [o.info["scores"] for o in sampled] != [o.info["scores"] for o in greedy]
+    for filt in ({"top_k": 1}, {"min_p": 0.999}, {"top_p": 1e-6}):
+        got = scale.self_refine(model, tok, [PA, PB], temperature=1.0, **filt, **kw)
+        assert [(o.text, o.info["scores"], o.info["critiques"]) for o in got] == [
+            (o.text, o.info["scores"], o.info["critiques"]) for o in greedy], filt
