@@ -100,7 +100,7 @@ def test_a_generate_fn_that_loses_problems_is_refused(micro):
 
 @pytest.mark.parametrize("method, kw, opt", [("greedy", {"temperature": 0.7}, "temperature"),
                                              ("greedy", {"top_p": 0.5}, "top_p"),
-                                             ("self_refine", {"top_p": 0.9}, "top_p")])
+                                             ("greedy", {"top_k": 5}, "top_k")])
 def test_a_sampling_setting_the_method_does_not_use_is_refused(micro, tmp_path, method, kw, opt):
     """It used to be dropped silently and recorded in config.json as if the completions had used it."""
     model, tok = micro
