@@ -535,10 +535,11 @@ def mean_ci(values: Sequence[float], *, n_boot: int = 1000, alpha: float = 0.05,
     accuracy over n problems, the widest spread values in [0, 1] with that mean can have (as 0/1 values do).
     Below 5 problems (2 to 4) the bootstrap cannot reach its level: its most extreme resample (every draw the
     smallest value) has probability n^(1-n) > alpha'/2, so its "95%" interval is [min, max] of the values and covered
-    64-74% at 2 problems, 75-87% at 3, 85-90% at 4 (values k/16, accuracy from Beta(2,2), (1,5), (5,1), (0.3,0.3),
-    (20,20); 1,000 draws each). There the interval is the union with the Student-t interval
-    mean +- t(n-1, 1-alpha/2) s/sqrt(n), clipped to [0, 1] for accuracies (not for `proportion=False` values, whose
-    range mean_ci does not know): 93-100% at 2, 88-96% at 3, 89-95% at 4, as the bootstrap covers at 5 (89-93%).
+    50-67% at 2 problems, 73-87% at 3, 85-92% at 4 (values k/16, accuracy from Beta(2,2), (1,5), (5,1), (0.3,0.3),
+    (20,20); 1,000 draws each: `python bench/intervals.py`). There the interval is the union with the Student-t
+    interval mean +- t(n-1, 1-alpha/2) s/sqrt(n), clipped to [0, 1] for accuracies (not for `proportion=False`
+    values, whose range mean_ci does not know): 91-100% at 2, 88-97% at 3, 91-96% at 4, as the bootstrap covers at
+    5 (87-93%) and 10 (92-96%).
     From 5 problems on the bootstrap interval is returned unchanged. `floor`: a bound no value can pass below
     (0 for token counts and latencies), where the Student-t widening is clipped: "mean_tokens 21.8 [-13.5, 57.0]"
     named counts no model can have."""
