@@ -3487,3 +3487,33 @@ def test_an_assert_in_each_branch_of_an_if_on_the_programs_value_needs_only_the_
                                         (blk(forge), plain)])]
     assert got == ["passed 2/2", "passed 2/2", "failed test 1", "passed 2/2", "passed 2/2", "failed test 2",
                    "failed test 1"]
+
+
+def test_an_np_testing_assertion_the_sandbox_runs_whole_passes_when_it_returns():
+    # `np.testing.assert_allclose(out, exp, atol=atol)` with a keyword the sandbox holds (EvalPlus's helper in a form
+    # _evalplus_asserts does not know: here its is_floats cut short) ran whole there as `assert <its value>`: it
+    # returns None when it holds, so every program, a right one too, failed the float cases ("failed test 1")
+    tests = ("import numpy as np\ndef is_floats(x):\n    return isinstance(x, float)\n"
+             + _EP_EXACT.replace("{close}", "np.testing.assert_allclose(out, exp, rtol=1e-07, atol=atol)")
+             + _EP_CASES + "for i, (inp, exp) in enumerate(zip(inputs, results)):\n    assertion(double(*inp), exp, 0)\n")
+    near = "def double(x):\n    return 2 * x + (1e-9 if isinstance(x, float) else 0)"
+    far = "def double(x):\n    return 2 * x + (1e-3 if isinstance(x, float) else 0)"
+    got = [v.reason for v in _verdicts([(blk(p), tests) for p in (DOUBLE, near, far, DOUBLE_WRONG)])]
+    assert got == ["passed 2/2", "passed 2/2", "failed test 1", "failed test 1"], got
+
+
+def test_a_loop_variable_named_as_a_helpers_parameter_stays_in_the_caller():
+    # `def check(out, want)` then `for x, want in CASES: check(double(x), want)`: the helper's own `want` counted as a
+    # read of the loop's, so each copy assigned `want` first and a program returned it from its caller's frame
+    # (EvalPlus's `exp` at the top level, with its helper in a form not recognised, alike)
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        if 'want' in f.f_locals:\n            return f.f_locals['want']\n        f = f.f_back\n    return 0\n")
+    forms = ["def check(out, want):\n    assert out == want\nCASES = [(1, 2), (3, 6)]\n"
+             "for x, want in CASES:\n    check(double(x), want)\n",
+             "def check(out, want):\n    if out != want:\n        assert out == want\n    else:\n        assert True\n"
+             "for x, want in [(1, 2), (3, 6)]:\n    check(double(x), want)\n"]
+    for tests in forms:
+        assert _none_pass(tests, DOUBLE_WRONG, peek, passing=DOUBLE).correct, tests
+    # a helper that reads the loop's variable itself (a global) still sees it as Python binds it
+    tests = "def check(x):\n    assert double(x) == want\nfor x, want in [(1, 2), (3, 6)]:\n    check(x)\n"
+    assert check_code(blk(DOUBLE), tests).correct

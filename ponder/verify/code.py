@@ -3462,7 +3462,12 @@ class _AssertRewriter(ast.NodeTransformer):
             tree = self._expr(node.test, records)
         finally:
             self.walrus = None
-        if tree[0] == "leaf":  # `assert stack`: its truth
+        if tree[0] == "leaf" and isinstance(node.test, ast.Call) and _func_name(node.test.func) in _NP_TESTING:
+            # np.testing's assertion run whole in the sandbox (`np.testing.assert_allclose(out, exp, atol=atol)`,
+            # a keyword the sandbox holds: an EvalPlus helper of another form) returns None when it held; its
+            # truth, False, failed every program
+            tree = ("cmp", [("struct", self._apply_there(tree, records, "struct")), ("const", None)], [ast.Is])
+        elif tree[0] == "leaf":  # `assert stack`: its truth
             tree = ("call", "bool", [self._apply_there(tree, records, "bool")], {})
         if self.raise_body:
             # `with pytest.raises(ZeroDivisionError): assert div(1, 0) == 0`: an operand's exception is the
@@ -5262,6 +5267,30 @@ def _loop_items(it: ast.expr, tables: dict, clean: set[str], bound: set[str]) ->
     return (items, [n.id for n in names]) if len(items) <= _MAX_UNROLL_ITEMS else None
 
 
+def _outer_loads(nodes: list[ast.AST]) -> list[tuple[ast.Name, bool]]:
+    """The names `nodes` load that may be a variable of their own scope, each with whether a function (or
+    lambda, or class) of them loads it: not one a function loads as a parameter of its own or of a function
+    around it (`def check(out, want)` reads its own `want`; counted as a read of the loop's `for x, want in
+    CASES: check(f(x), want)`, that loop assigned `want` where the program read it from its caller's frame)."""
+    found: list[tuple[ast.Name, bool]] = []
+    todo: list[tuple[ast.AST, frozenset, bool]] = [(n, frozenset(), False) for n in nodes]
+    while todo:
+        node, own, in_function = todo.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in own:
+            found.append((node, in_function))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = node.args
+            outer = [*a.defaults, *(d for d in a.kw_defaults if d is not None), *getattr(node, "decorator_list", ()),
+                     *(x.annotation for x in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg)
+                       if x is not None and x.annotation is not None), *([node.returns] if getattr(node, "returns", None) else [])]
+            params = own | {x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg) if x is not None}
+            todo.extend((n, own, in_function) for n in outer)  # (evaluated where the function is defined)
+            todo.extend((n, params, True) for n in (node.body if isinstance(node.body, list) else [node.body]))
+            continue
+        todo.extend((n, own, in_function or isinstance(node, ast.ClassDef)) for n in ast.iter_child_nodes(node))
+    return found
+
+
 def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], used: dict,
             bound: set[str], helpers: dict) -> list[ast.stmt] | None:
     """A test's `for` loop over items the caller knows, written out as one copy of its body per item, each
@@ -5288,17 +5317,15 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
         return None
     names = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
     # (the loop's `else:` runs after it, as code after the loop does: the variables as the last copy left them)
-    inside = [n for part in (loop.target, loop.iter, *loop.body) for n in ast.walk(part)
-              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
-    reads = [n for s in scope for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    inside = [n for n, _ in _outer_loads([loop.target, loop.iter, *loop.body])]
+    reads = [n for n, _ in _outer_loads(scope)]
     declared = {x for s in scope for n in ast.walk(s) if isinstance(n, (ast.Global, ast.Nonlocal))
                 for x in n.names}
     def read_elsewhere(x: str) -> bool:  # outside the loop, or declared global: the copies must assign it
         return x in declared or sum(n.id == x for n in reads) > sum(n.id == x for n in inside)
     keep = frozenset(x for x in names if read_elsewhere(x))
     # assigned, and written in where immutable: read after the loop, not by a function that the body may call
-    in_functions = {n.id for s in scope for f in ast.walk(s) if isinstance(f, _SCOPES) for n in ast.walk(f)
-                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    in_functions = {n.id for n, in_function in _outer_loads(scope) if in_function}
     also = frozenset(x for x in keep if x not in declared and x not in in_functions)
     late = frozenset(_late_reads(loop.body))  # one variable for every copy, as for every iteration in Python
     read = clean & {n.id for s in loop.body for n in ast.walk(s) if isinstance(n, ast.Name)}
