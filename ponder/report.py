@@ -136,6 +136,31 @@ def _x_key(rows: Sequence[dict]) -> str | None:
     return next((k for k in _X_KEYS if all(_is_num(r.get(k)) for r in rows)), None)
 
 
+def _abandoned_dropped(rows: Sequence[dict], xkey: str) -> list[dict]:
+    """The rows without those of steps a resume abandoned: a row logging a key at a step before one where that key
+    was logged already (a resume from an earlier checkpoint by another tool, not trimmed as Ponder's --resume trims)
+    drops every row of a later step, whatever keys it logged. Per-key superseding (``_series``, ``_latest_rows``)
+    left the abandoned run's held-out accuracy at step 10 in a log resumed from step 5 that reached step 8: a point
+    past the other curves' end, a table row between steps 5 and 6, the run's last step. A key of its own logged
+    late (an eval row after the next step's train row) drops nothing."""
+    out: list[dict] = []
+    last: dict[str, float] = {}  # key -> the latest step a kept row logged it at (a null is no value)
+    for r in rows:
+        x = float(r[xkey])
+        if any(v is not None and k != xkey and last.get(k, -math.inf) > x for k, v in r.items()):
+            out = [o for o in out if float(o[xkey]) <= x]
+            last = {}
+            for o in out:
+                for k, v in o.items():
+                    if v is not None:
+                        last[k] = max(last.get(k, -math.inf), float(o[xkey]))
+        out.append(r)
+        for k, v in r.items():
+            if v is not None:
+                last[k] = max(last.get(k, -math.inf), x)
+    return out
+
+
 def _latest_rows(rows: list[dict]) -> list[dict]:
     """The rows with each value logged again later at the same or an earlier step (a run resumed from an earlier
     checkpoint by another tool, two logs concatenated) taken out, as the curves take it (``_series``): the later
@@ -146,6 +171,7 @@ def _latest_rows(rows: list[dict]) -> list[dict]:
     xkey = _x_key(rows)
     if xkey is None:
         return list(rows)
+    rows = _abandoned_dropped(rows, xkey)
     stacks: dict[str, list[int]] = {}
     gone: dict[int, set[str]] = {}
     for j, r in enumerate(rows):
@@ -179,6 +205,7 @@ def _training_figure(rows: Sequence[dict]) -> Figure:
     if not rows:
         raise PonderError("plot_training: no metric rows")
     xkey = _x_key(rows)
+    rows = _abandoned_dropped(rows, xkey) if xkey else rows
     xs = [float(r[xkey]) for r in rows] if xkey else list(range(len(rows)))
     panels = []
     empty = set()  # keys logged, but NaN, infinite or null in every row

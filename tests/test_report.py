@@ -889,3 +889,27 @@ def test_report_shows_a_sweeps_samples(tmp_path):
     (tmp_path / "samples_budget_forcing.jsonl").unlink()
     (tmp_path / "samples.jsonl").write_text(json.dumps(row) + "\n")
     assert "<h2>Sample completions</h2>" in write_html_report(tmp_path).read_text(encoding="utf-8")
+
+
+def test_a_resume_drops_every_metric_the_abandoned_steps_logged_not_only_those_logged_again(tmp_path):
+    """Steps 1-10 with a held-out accuracy every 5 steps, then a resume from step 5 (another tool's log, not trimmed)
+    that reached step 8: the abandoned run's held-out 1.0 at step 10 stayed, in the curve beside a loss ending at 8,
+    in the table between steps 5 and 6, and as the last step logged (no "unfinished run" of 10). A row logging a
+    key of its own at an earlier step (an eval row written after the next train row) drops nothing."""
+    from ponder.report import _training_figure
+
+    rows = [{"step": s, "loss": 1.0, **({"heldout_accuracy": s / 10} if s % 5 == 0 else {})} for s in range(1, 11)]
+    rows += [{"step": s, "loss": 2.0} for s in range(6, 9)]
+    fig = _training_figure(rows)
+    (held,) = fig.axes[0].lines
+    assert list(held.get_xdata()) == [5] and list(held.get_ydata()) == [0.5]
+    (loss,) = fig.axes[1].lines
+    assert list(loss.get_xdata()) == list(range(1, 9)) and list(loss.get_ydata()) == [1.0] * 5 + [2.0] * 3
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "sft", "train": {"steps": 10}}))
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    assert [c["step"] for c in _metrics_table_cells(doc)] == [str(s) for s in range(1, 9)]
+    assert "5 rows of steps logged again" in doc and "logged steps to 8 of its 10" in doc
+    late_eval = [{"step": 1, "loss": 1.0}, {"step": 2, "loss": 0.5}, {"step": 1, "eval_loss": 0.75}]
+    loss, ev = _training_figure(late_eval).axes[0].lines
+    assert list(loss.get_xdata()) == [1, 2] and list(ev.get_xdata()) == [1]
