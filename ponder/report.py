@@ -208,6 +208,7 @@ def _training_figure(rows: Sequence[dict]) -> Figure:
     rows = _abandoned_dropped(rows, xkey) if xkey else rows
     xs = [float(r[xkey]) for r in rows] if xkey else list(range(len(rows)))
     panels = []
+    unsaid = None
     empty = set()  # keys logged, but NaN, infinite or null in every row
     for title, series in TRAINING_PANELS:
         found = []
@@ -246,6 +247,9 @@ def _training_figure(rows: Sequence[dict]) -> Figure:
                                   f"{'is' if len(gone) == 1 else 'are'} NaN, infinite or null in every row")
             raise PonderError(f"plot_training: no numeric metrics in rows (keys: {sorted(rows[0])[:12]})")
         panels = [(k, [(k, k)]) for k in keys[:8]]
+        # (the ninth and later were left out, no word said; the report's table has them)
+        unsaid = (f"{', '.join(keys[8:14])}{', ...' if len(keys) > 14 else ''} not drawn (only the first 8 "
+                  f"of {len(keys)} metrics are)") if len(keys) > 8 else None
     ncols = 2 if len(panels) > 1 else 1
     nrows = math.ceil(len(panels) / ncols)
     fig = Figure(figsize=(6.2 * ncols, 3.0 * nrows))
@@ -281,6 +285,8 @@ def _training_figure(rows: Sequence[dict]) -> Figure:
             ax.set_ylabel(_plain(found[0][1]), fontsize=9)  # the logged key, so the reader can find it in the table
     for ax in axes[len(panels):]:
         ax.set_visible(False)
+    if unsaid:
+        fig.suptitle(_plain(unsaid), fontsize=9, color="#9b1c1c")
     fig.tight_layout()
     return fig
 

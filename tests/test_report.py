@@ -913,3 +913,16 @@ def test_a_resume_drops_every_metric_the_abandoned_steps_logged_not_only_those_l
     late_eval = [{"step": 1, "loss": 1.0}, {"step": 2, "loss": 0.5}, {"step": 1, "eval_loss": 0.75}]
     loss, ev = _training_figure(late_eval).axes[0].lines
     assert list(loss.get_xdata()) == [1, 2] and list(ev.get_xdata()) == [1]
+
+
+def test_an_unknown_schemas_metrics_past_the_panels_drawn_are_named_not_dropped_unsaid():
+    """Another tool's log of 10 metrics none of TRAINING_PANELS names: 8 panels drawn, m8 and m9 left out, no
+    word said on the figure."""
+    from ponder.report import _training_figure
+
+    rows = [{"step": s, **{f"m{i}": s * i for i in range(10)}} for s in range(1, 5)]
+    fig = _training_figure(rows)
+    assert [a.get_title() for a in fig.axes if a.get_visible()] == [f"m{i}" for i in range(8)]
+    said = fig._suptitle.get_text() if fig._suptitle else ""
+    assert "m8, m9" in said and "8 of 10" in said
+    assert _training_figure([{k: v for k, v in r.items() if k in ("step", "m1")} for r in rows])._suptitle is None
