@@ -689,7 +689,9 @@ def _rows_table(rows: list[dict], max_rows: int, cls: str = "") -> str:
             if v is None:
                 v, nulls = "—", True
             elif isinstance(v, (dict, list)):
-                v = json.dumps(v)[:200]
+                # (cut at 200 characters, no word said: a stopped_early message read as if it ended mid-word)
+                v = json.dumps(v, ensure_ascii=False)
+                v = f"{v[:200]} ... ({len(v)} characters in all)" if len(v) > 200 else v
             cells.append(f'<td class="{"num" if _is_num(v) else ""}">{_e(_fmt(v))}</td>')
         body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
     note = f'<p class="note">showing {len(shown)} of {len(rows)} rows</p>' if len(shown) < len(rows) else ""

@@ -926,3 +926,15 @@ def test_an_unknown_schemas_metrics_past_the_panels_drawn_are_named_not_dropped_
     said = fig._suptitle.get_text() if fig._suptitle else ""
     assert "m8, m9" in said and "8 of 10" in said
     assert _training_figure([{k: v for k, v in r.items() if k in ("step", "m1")} for r in rows])._suptitle is None
+
+
+def test_a_long_list_or_dict_in_a_table_cell_says_it_is_cut(tmp_path):
+    """A metrics row's dict (--stop-on-alarm's stopped_early, its message) past 200 characters was cut there, no word
+    said, the message read as if it ended mid-word; its non-ASCII text showed as \\u escapes."""
+    msg = "é" + "x" * 300
+    rows = [{"step": 1, "loss": 1.0, "stopped_early": {"alarm": "a", "message": msg}}]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    (cell,) = [c["stopped_early"] for c in _metrics_table_cells(doc)]
+    full = json.dumps(rows[0]["stopped_early"], ensure_ascii=False)
+    assert cell.startswith(full[:200]) and cell.endswith(f"... ({len(full)} characters in all)")
