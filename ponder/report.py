@@ -331,7 +331,9 @@ def _check_curves(curves: Sequence[dict]) -> list[dict]:
                                       f"{f}={p.get(f)!r} is not a finite number")
             if p["tokens"] <= 0:
                 raise PonderError(f"plot_scaling: curve {i} point {j} tokens={p['tokens']} must be > 0 (log axis)")
-            pts.append({k: p.get(k) for k in ("budget", "tokens", "latency", "accuracy", "lo", "hi")})
+            # (an effort sweep's level, low/medium/high beside its budget, was left out of scaling.json)
+            pts.append({k: p.get(k) for k in ("budget", "tokens", "latency", "accuracy", "lo", "hi")}
+                       | ({"level": p["level"]} if "level" in p else {}))
         if not pts:
             raise PonderError(f"plot_scaling: curve {i} ({c['model']}/{c['method']}) has no points")
         pts.sort(key=lambda p: p["tokens"])

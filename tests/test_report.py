@@ -938,3 +938,14 @@ def test_a_long_list_or_dict_in_a_table_cell_says_it_is_cut(tmp_path):
     (cell,) = [c["stopped_early"] for c in _metrics_table_cells(doc)]
     full = json.dumps(rows[0]["stopped_early"], ensure_ascii=False)
     assert cell.startswith(full[:200]) and cell.endswith(f"... ({len(full)} characters in all)")
+
+
+def test_an_effort_sweeps_levels_are_kept_in_its_scaling_json(tmp_path):
+    """`ponder eval --sweep --methods effort` passes each point's level (low, medium, high) beside its budget: the
+    JSON kept only budget, tokens, latency, accuracy, lo and hi, the levels named nowhere but in the samples."""
+    curves = [{"model": "a", "method": "effort", "kind": "sequential",
+               "points": [{"budget": b, "level": lv, "tokens": 10.0 * b, "accuracy": 0.5, "lo": 0.4, "hi": 0.6}
+                          for b, lv in ((32, "low"), (128, "medium"))]}]
+    data = json.loads(plot_scaling(curves, tmp_path / "scaling")["json"].read_text())
+    assert [p["level"] for p in data["curves"][0]["points"]] == ["low", "medium"]
+    assert "level" not in json.loads(plot_scaling(_curves(), tmp_path / "s2")["json"].read_text())["curves"][0]["points"][0]
