@@ -527,6 +527,13 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def _exact(v) -> str:
+    """A setting as written: a float to as many figures as it has (shortest round trip), not _fmt's 4."""
+    if isinstance(v, (float, np.floating)) and math.isfinite(v):
+        return repr(float(v))
+    return _fmt(v)
+
+
 def _is_interval(d) -> bool:
     # lo/hi null: no interval (one problem's spread over problems is unknown; JSON has no infinities); all three
     # null: an undefined metric (distinct-n of samples with no n-grams), one row saying so, not three of "None"
@@ -583,7 +590,7 @@ def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
 
 
 def _flatten(obj, prefix: str = "", out: list | None = None, limit: int = 900,
-             lists: list | None = None) -> list[tuple[str, object]]:
+             lists: list | None = None, fmt=_fmt) -> list[tuple[str, object]]:
     """(dotted key, value) pairs; interval dicts stay whole (their other keys, such as a sweep point's tokens
     and latency, follow as their own rows), long lists are summarised. Past ``limit`` pairs one last row
     says so, rather than the table silently ending. Given ``lists``, a list of dicts (a demo's maj@N points, its
@@ -597,18 +604,18 @@ def _flatten(obj, prefix: str = "", out: list | None = None, limit: int = 900,
         out.append((prefix or "value", obj))
         for k, v in obj.items():
             if k not in ("mean", "lo", "hi"):
-                _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, limit, lists)
+                _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, limit, lists, fmt)
     elif not isinstance(obj, (dict, list)):
         out.append((prefix or "value", obj))
     elif isinstance(obj, dict):
         if not obj:  # (a setting of {}, chat_template_kwargs, was left out of the table, as if never set)
             out.append((prefix or "value", "{}"))
         for k, v in obj.items():
-            _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, limit, lists)
+            _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, limit, lists, fmt)
     elif all(not isinstance(v, (dict, list)) for v in obj) and len(obj) <= 12:
         # strings quoted, escapes shown: a stop list ["\n", "\n\n"] read " , " (HTML folds newlines), and a comma
         # inside a string read as two items
-        out.append((prefix, ", ".join(json.dumps(v, ensure_ascii=False) if isinstance(v, str) else _fmt(v)
+        out.append((prefix, ", ".join(json.dumps(v, ensure_ascii=False) if isinstance(v, str) else fmt(v)
                                       for v in obj) if obj else "[]"))
     elif lists is not None and _shown_below(obj):
         lists.append((prefix or "value", obj))
@@ -648,7 +655,7 @@ def _value_cell(v) -> str:
     return f'<td class="{cls}">{_e(_fmt(v))}</td><td></td>'
 
 
-def _kv_table(pairs: list[tuple[str, object]], with_ci: bool, level: str = "95%") -> str:
+def _kv_table(pairs: list[tuple[str, object]], with_ci: bool, level: str = "95%", fmt=_fmt) -> str:
     head = (f"<tr><th>name</th><th>value</th><th>{_e(level)} CI</th></tr>" if with_ci
             else "<tr><th>key</th><th>value</th></tr>")
     rows = []
@@ -656,7 +663,7 @@ def _kv_table(pairs: list[tuple[str, object]], with_ci: bool, level: str = "95%"
         if with_ci:
             rows.append(f"<tr><td>{_e(k)}</td>{_value_cell(v)}</tr>")
         else:
-            rows.append(f"<tr><td>{_e(k)}</td><td>{_e(_fmt(v))}</td></tr>")
+            rows.append(f"<tr><td>{_e(k)}</td><td>{_e(fmt(v))}</td></tr>")
     return f'<div class="scroll"><table>{head}{"".join(rows)}</table></div>'
 
 
@@ -931,7 +938,8 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
 
     if found["config"]:
         cfg = _read_json(found["config"])
-        sections.append(("config", "Configuration", _kv_table(_flatten(cfg), with_ci=False)))
+        # settings as written (rounded as metrics are, top_p 0.99999 read "1.0000")
+        sections.append(("config", "Configuration", _kv_table(_flatten(cfg, fmt=_exact), with_ci=False, fmt=_exact)))
 
     nav = "".join(f'<a href="#{_e(a)}">{_e(t)}</a>' for a, t, _ in sections)
     body = "".join(f'<section id="{_e(a)}"><h2>{_e(t)}</h2>{h}</section>' for a, t, h in sections)

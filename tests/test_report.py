@@ -949,3 +949,15 @@ def test_an_effort_sweeps_levels_are_kept_in_its_scaling_json(tmp_path):
     data = json.loads(plot_scaling(curves, tmp_path / "scaling")["json"].read_text())
     assert [p["level"] for p in data["curves"][0]["points"]] == ["low", "medium"]
     assert "level" not in json.loads(plot_scaling(_curves(), tmp_path / "s2")["json"].read_text())["curves"][0]["points"][0]
+
+
+def test_configuration_settings_are_shown_exactly_not_rounded(tmp_path):
+    """The configuration table rounded floats to 4 figures as a metric is: top_p 0.99999 read "1.0000" (sampling
+    off) and lr 1.23456e-05 read "1.235e-05", a setting no rerun copied from the report would reproduce."""
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "grpo", "grpo": {"top_p": 0.99999, "lr": 1.23456e-05,
+                                                                               "steps": 3, "beta": 0.04}}))
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    cfg = doc[doc.index('id="config"'):]
+    cells = dict(re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", cfg))
+    assert cells == {"kind": "grpo", "grpo.top_p": "0.99999", "grpo.lr": "1.23456e-05", "grpo.steps": "3",
+                     "grpo.beta": "0.04"}
