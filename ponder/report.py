@@ -892,7 +892,8 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         latest = _latest_rows(rows)
         if len(latest) < len(rows):
             notes.append(f"{found['metrics'].name}: {counted(len(rows) - len(latest), 'row')} of steps logged again "
-                         "later (a resumed run) left out; the later values are shown")
+                         "later, or past the step a resume went back to (a resumed run), left out; the later values "
+                         "are shown")
         rows = latest
         parts = []
         if rows:  # training.png is these curves as of the run's last end: a resumed run's is of an earlier one
