@@ -914,7 +914,8 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
             target = _target_steps(_read_json(found["config"])) if found["config"] else None
             last = max((r["step"] for r in rows if _is_num(r.get("step"))), default=0)
             if target is not None and last < target:
-                why = (f"the run logged steps to {last:g} of its {target}: it is still running, or it stopped before its "
+                reached = f"steps to {last:g}" if rows else "no step"  # (an empty log read "steps to 0")
+                why = (f"the run logged {reached} of its {target}: it is still running, or it stopped before its "
                        "last step (killed or failed); its command line with --resume continues it")
                 banner += f'<p><span class="badge bad">unfinished run</span>{_e(why)}</p>'
         sections.append(("training", f"Training metrics ({counted(len(rows), 'row')})", "".join(parts)))

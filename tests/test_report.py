@@ -961,3 +961,11 @@ def test_configuration_settings_are_shown_exactly_not_rounded(tmp_path):
     cells = dict(re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", cfg))
     assert cells == {"kind": "grpo", "grpo.top_p": "0.99999", "grpo.lr": "1.23456e-05", "grpo.steps": "3",
                      "grpo.beta": "0.04"}
+
+
+def test_a_run_that_logged_no_step_is_said_to_have_logged_none(tmp_path):
+    """An empty metrics.jsonl (a run killed in its first step) read "the run logged steps to 0 of its 4"."""
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "grpo", "grpo": {"steps": 4}}))
+    (tmp_path / "metrics.jsonl").write_text("")
+    doc = write_html_report(tmp_path).read_text()
+    assert "the run logged no step of its 4" in doc and "steps to 0" not in doc
