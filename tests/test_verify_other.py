@@ -1370,8 +1370,6 @@ def test_http_judge_retries_a_reply_cut_off_in_transit(monkeypatch):
     """A connection dropped mid-body (a proxy, a restarting server: fewer bytes than Content-Length) or a garbled
     status line raise http.client's IncompleteRead / BadStatusLine, neither an OSError: a traceback that ended the
     RL run at once (an HTTP 500's error body cut off too). They are network failures, retried, and the last one is the one-line PonderError."""
-    import socket
-
     import ponder.verify.judge as judge_mod
 
     monkeypatch.setattr(judge_mod.time, "sleep", lambda s: None)
@@ -1380,29 +1378,11 @@ def test_http_judge_retries_a_reply_cut_off_in_transit(monkeypatch):
     replies = [b"HTTP/1.1 200 OK\r\n" + heads % 100 + b'{"choi', b"garbage\r\n\r\n",
                b"HTTP/1.1 500 Oops\r\n" + heads % 100 + b'{"err',
                b"HTTP/1.1 200 OK\r\n" + heads % len(ok) + ok, b"HTTP/1.1 200 OK\r\n" + heads % 100 + b"{"]
-    srv = socket.create_server(("127.0.0.1", 0))
-
-    def serve():
-        for raw in replies:
-            conn, _ = srv.accept()
-            with conn:  # the whole request read first: closing on unread bytes resets the connection
-                got = b""
-                while b"\r\n\r\n" not in got:
-                    got += conn.recv(65536)
-                head, body = got.split(b"\r\n\r\n", 1)
-                size = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
-                while len(body) < size:
-                    body += conn.recv(65536)
-                conn.sendall(raw)
-
-    threading.Thread(target=serve, daemon=True).start()
-    url = f"http://127.0.0.1:{srv.getsockname()[1]}/v1"
-    try:
+    sent = iter(replies)  # (the attempts come one after another: one reply each, in order)
+    with _raw_server(lambda conn: conn.sendall(next(sent))) as (url, _):
         assert make_judge(url=url, rubric="r", retries=3)("p", "c").score == 0.7
         with pytest.raises(PonderError, match=r"^judge: POST .*/v1/chat/completions failed: IncompleteRead"):
             make_judge(url=url, rubric="r", retries=0)("p", "c")
-    finally:
-        srv.close()
 
 
 def test_http_judge_reply_of_200_with_an_error_object_names_it_and_is_retried(judge_server, monkeypatch):
