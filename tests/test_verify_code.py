@@ -3517,3 +3517,32 @@ def test_a_loop_variable_named_as_a_helpers_parameter_stays_in_the_caller():
     # a helper that reads the loop's variable itself (a global) still sees it as Python binds it
     tests = "def check(x):\n    assert double(x) == want\nfor x, want in [(1, 2), (3, 6)]:\n    check(x)\n"
     assert check_code(blk(DOUBLE), tests).correct
+
+
+def test_checks_of_the_same_tests_plan_them_once(monkeypatch):
+    # an RL step checks G completions against one item's tests: each check planned them again, ~1 s a check for
+    # HumanEval+'s table of a few hundred cases (each written out, twice). Now a plan is kept per tests text.
+    from ponder.verify import code
+
+    made = []
+    real = code._make_plan
+    monkeypatch.setattr(code, "_make_plan", lambda t: made.append(t) or real(t))
+    tests = "# test_checks_of_the_same_tests_plan_them_once\nfor x in [1, 2]:\n    assert f(x) == 2 * x\n"
+    for tt in (tests, [tests, "assert f(3) == 6"]):
+        for _ in range(3):
+            assert check_code("no code block here", tt).reason == "no code block"
+    assert made == [tests, [tests, "assert f(3) == 6"]]
+    assert code._cached_plan(tests) is code._cached_plan(tests)
+    for _ in range(2):  # bad tests are refused at every check, not kept
+        with pytest.raises(PonderError):
+            check_code("x", "# test_checks_of_the_same_tests_plan_them_once\nassert (")
+    assert len(made) == 4
+    stdio = [{"input": "1\n", "output": "2\n"}]  # (not kept: cheap to plan, and a dict can change)
+    check_code("x", stdio)
+    check_code("x", stdio)
+    assert len(made) == 6
+    # and the kept plan judges: a right program passes, a wrong one fails, one after the other
+    assert [v.reason for v in _verdicts([(blk("def f(x):\n    return 2 * x"), tests),
+                                        (blk("def f(x):\n    return x + 1"), tests),
+                                        (blk("def f(x):\n    return 2 * x"), tests)])] == \
+        ["passed 2/2", "failed test 2", "passed 2/2"]

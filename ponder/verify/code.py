@@ -6563,6 +6563,24 @@ def _plan(tests) -> dict:
         raise PonderError("code tests: an expression nested too deeply to plan (Python's recursion limit)") from None
 
 
+@functools.lru_cache(maxsize=16)
+def _plan_of_text(key: tuple) -> dict:
+    return _plan(key[1] if key[0] == "str" else list(key[1]))
+
+
+def _cached_plan(tests) -> dict:
+    """`_plan(tests)`, kept for the last 16 assert texts: an RL step checks a prompt's G completions one after
+    another against the same tests, and planning EvalPlus's table of a few hundred cases (each case's assert
+    written out, twice) took ~1 s a check. A plan is a function of the text alone and nothing changes it once
+    made (its trees are only read, as within one run, where several reports share one tree); 16, as one plan of
+    a big table holds MBs. Stdio cases (dicts, cheap to plan) are planned each time."""
+    if type(tests) is str:
+        return _plan_of_text(("str", tests))
+    if type(tests) is list and tests and all(type(t) is str for t in tests):
+        return _plan_of_text(("list", tuple(tests)))
+    return _plan(tests)
+
+
 def _int_keys(d: dict) -> dict | None:
     # JSON keeps only string keys: APPS reads a dict argument or result back with int keys when every key is one
     # (keys given as Python values, a 1.5, are no JSON text to read back: kept)
@@ -7108,7 +7126,7 @@ def _parent_death_prefix() -> tuple[str, ...]:
 
 
 def _run_checked(code: str, tests, *, timeout: float, iso: dict, memory_mb: int = MEMORY_MB) -> Verdict:
-    return _run_plan(code, _plan(tests), timeout=timeout, iso=iso, memory_mb=memory_mb)
+    return _run_plan(code, _cached_plan(tests), timeout=timeout, iso=iso, memory_mb=memory_mb)
 
 
 def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMORY_MB,
@@ -7149,7 +7167,7 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     if isinstance(float_tol, bool) or not isinstance(float_tol, (int, float)) or not 0 <= float_tol <= 1:
         raise PonderError(f"check_code: float_tol must be a number in [0, 1] (0: exact output), "
                           f"got {float_tol!r:.60}")
-    plan = _plan(tests)
+    plan = _cached_plan(tests)
     if not isinstance(completion, str):
         return Verdict(False, None, "invalid completion")
     code = extract_code(completion)
