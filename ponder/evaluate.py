@@ -608,7 +608,7 @@ def _tokenizer_digest(tok) -> str | None:
 # that check (not refused for lacking it).
 # (dtype, items_sha256: config.json's; progress headers had them)
 _ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype", "items_sha256", "judge_model", "rubric",
-                   "n_boot", "extract", "equal", "models_sha256", "dtypes")  # (the last two: a sweep's)
+                   "n_boot", "extract", "equal", "models_sha256", "dtypes", "judge")  # (models_sha256, dtypes: a sweep's)
 # (top_k and min_p, recorded since eval took them, are not skipped but compared as what an older one used: off, or the
 # method_kwargs one given in Python; see _first_difference)
 # Settings that change no draw, only what is computed from the samples (which pass@k / maj@k, the intervals'
@@ -1106,6 +1106,8 @@ def evaluate(
     # by name, as a callable reward is: another extractor resumed votes its kept problems one way and the rest
     # another (and a finished one's votes were returned as this one's)
     answers_by = {"extract": _jsonable(extract), "equal": _jsonable(equal)}
+    if judge is not None:  # (by name too: a resume with another judge function scored half the problems by each; the
+        answers_by["judge"] = _jsonable(judge)  # CLI records its --judge-model and --rubric besides)
     extract, equal = answer_fns(reward_fn, extract, equal)
     fn = scale.METHODS[name]
     common = dict(temperature=temp, top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens, stop=stop,

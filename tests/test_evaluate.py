@@ -2419,3 +2419,23 @@ def test_equivalent_sweep_settings_resume_and_other_ones_are_refused_by_flag():
     assert _first_difference(ev, {**ev, "max_new_tokens": None, "reward": "1.0*math"}) is None
     assert _first_difference(ev, {**ev, "method_kwargs": {"level": "high"}}) == \
         "its --effort is 'low', this evaluation's 'high'"
+
+
+def test_a_resume_with_another_judge_function_is_refused(micro, tmp_path):
+    """evaluate(judge=fn) recorded nothing of its judge: a finished (or interrupted) evaluation resumed with another
+    judge function returned the first's summary, or scored half the problems by each. The judge is recorded by name,
+    as a callable reward or extractor is; the same one resumes."""
+    model, tok = micro
+
+    def lenient(prompt, completion):
+        return Verdict(True, None, "ok", score=1.0)
+
+    def strict(prompt, completion):
+        return Verdict(False, None, "no", score=0.0)
+
+    kw = dict(method="greedy", max_new_tokens=4, reward="judge", progress=False, n_boot=10, out_dir=tmp_path / "j")
+    first = evaluate(model, tok, ITEMS[:2], judge=lenient, **kw)
+    assert json.loads((tmp_path / "j" / "config.json").read_text())["judge"] == "lenient"
+    assert evaluate(model, tok, ITEMS[:2], judge=lenient, resume=True, **kw)["accuracy"] == first["accuracy"]
+    with pytest.raises(PonderError, match=r"its judge is 'lenient', this evaluation's 'strict'"):
+        evaluate(model, tok, ITEMS[:2], judge=strict, resume=True, **kw)
