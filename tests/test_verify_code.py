@@ -3471,13 +3471,19 @@ def test_evalplus_tests_pass_a_right_program_and_decide_the_comparison_in_the_ca
     assert got[0].startswith("passed") and not got[1].startswith("passed"), got
 
 
+def _ep_unknown_form(close: str) -> str:
+    """EvalPlus's top-level layout with its helper in a form _evalplus_asserts does not know (is_floats cut short),
+    `close` its tolerance line: run as written in the sandbox."""
+    return ("import numpy as np\ndef is_floats(x):\n    return isinstance(x, float)\n"
+            + _EP_EXACT.replace("{close}", close)
+            + _EP_CASES + "for i, (inp, exp) in enumerate(zip(inputs, results)):\n    assertion(double(*inp), exp, 0)\n")
+
+
 def test_an_assert_in_each_branch_of_an_if_on_the_programs_value_needs_only_the_branch_taken():
     # EvalPlus's helper in a form _evalplus_asserts does not know (here its is_floats cut short) runs as written:
     # its asserts, one per branch of `if not exact_match and atol != 0:`, each had to be reported, so a right
     # program failed the branch it never took; an assert of one branch now passes unreached once the other ran
-    helper = ("import numpy as np\ndef is_floats(x):\n    return isinstance(x, float)\n"
-              + _EP_EXACT.replace("{close}", "assert np.allclose(out, exp, rtol=1e-07, atol=atol)")
-              + _EP_CASES + "for i, (inp, exp) in enumerate(zip(inputs, results)):\n    assertion(double(*inp), exp, 0)\n")
+    helper = _ep_unknown_form("assert np.allclose(out, exp, rtol=1e-07, atol=atol)")
     plain = "r = double(2)\nif r > 0:\n    assert r == 4\nelse:\n    assert r == -4\n"
     near = "def double(x):\n    return 2 * x + (1e-9 if isinstance(x, float) else 0)"
     neg = "def double(x):\n    return -2 * x"
@@ -3493,9 +3499,7 @@ def test_an_np_testing_assertion_the_sandbox_runs_whole_passes_when_it_returns()
     # `np.testing.assert_allclose(out, exp, atol=atol)` with a keyword the sandbox holds (EvalPlus's helper in a form
     # _evalplus_asserts does not know: here its is_floats cut short) ran whole there as `assert <its value>`: it
     # returns None when it holds, so every program, a right one too, failed the float cases ("failed test 1")
-    tests = ("import numpy as np\ndef is_floats(x):\n    return isinstance(x, float)\n"
-             + _EP_EXACT.replace("{close}", "np.testing.assert_allclose(out, exp, rtol=1e-07, atol=atol)")
-             + _EP_CASES + "for i, (inp, exp) in enumerate(zip(inputs, results)):\n    assertion(double(*inp), exp, 0)\n")
+    tests = _ep_unknown_form("np.testing.assert_allclose(out, exp, rtol=1e-07, atol=atol)")
     near = "def double(x):\n    return 2 * x + (1e-9 if isinstance(x, float) else 0)"
     far = "def double(x):\n    return 2 * x + (1e-3 if isinstance(x, float) else 0)"
     got = [v.reason for v in _verdicts([(blk(p), tests) for p in (DOUBLE, near, far, DOUBLE_WRONG)])]
