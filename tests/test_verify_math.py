@@ -6095,6 +6095,11 @@ def test_an_answer_then_an_error_word_and_a_computation_ending_on_another_value_
     "The answer is 6.<|im_end|>\n<|im_start|>user\nWhat is 3 + 4?<|im_end|>\n<|im_start|>assistant\nThe answer is 7.",
     "\\boxed{6}<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n3 + 4?<|eot_id|>\\boxed{7}",
     "So we get 6.<end_of_turn>\n<start_of_turn>user\nAnd 3 + 4? So we get 7.",
+    # Llama 2's and Mistral's end of sequence, Gemma's, DeepSeek's
+    "The answer is 6</s>Question: what is 3+4? Answer: 7",
+    "\\boxed{6}</s><s>[INST] And 3 + 4? [/INST] \\boxed{7}",
+    "So we get 6.<eos>\nAnd 3 + 4? So we get 7.",
+    "\\boxed{6}<\uff5cend\u2581of\u2581sentence\uff5c><\uff5cUser\uff5c>And 3 + 4?<\uff5cAssistant\uff5c>\\boxed{7}",
 ])
 def test_the_text_after_an_end_of_turn_token_is_no_part_of_the_answer(completion):
     # sampled past its end-of-turn token, a model goes on with a made-up next turn, whose value was read last and
@@ -6102,6 +6107,20 @@ def test_the_text_after_an_end_of_turn_token_is_no_part_of_the_answer(completion
     assert check_math(completion, "6").correct and not check_math(completion, "7").correct
     # ("The answer is 6<|im_end|>" read "6<|im_end|>", no value, and the right 6 scored 0)
     assert check_math("The answer is 6<|im_end|>", "6").correct and check_math("Final answer: 6<|endoftext|>", "6").correct
+    # a "</s>" that closes a strikethrough "<s>" is a tag, not the end ("So we get <s>5" read 5)
+    assert check_math("So we get <s>5</s> 7. The answer is \\boxed{7}.", "7").correct
+
+
+def test_a_run_of_strike_tags_or_end_token_lookalikes_is_scanned_at_once():
+    # a "</s>" is the end only where it closes no "<s>" opened before it: the tags are counted, a bounded number of them
+    # (the rest of extraction has its own bounds; this is the scan's share, a fraction of them)
+    from ponder.verify.math import _end_of_text
+
+    t = time.perf_counter()
+    for hostile in ("<s>" * 130_000 + "</s>", "<s " * 130_000, "<s\t" + " " * 390_000, "<\uff5c" * 190_000, "<" * 390_000):
+        assert _end_of_text(hostile) == -1
+    assert _end_of_text("<s>" * 300 + "</s>" * 301) == -1  # (past the bound: left uncut, as before)
+    assert time.perf_counter() - t < 0.5
 
 
 @pytest.mark.parametrize("completion", [

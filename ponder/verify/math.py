@@ -4,16 +4,16 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
 
 1. Extraction (`extract_answer`), linear-time scanning with `str.find`/`rfind` and hand-written
    brace matching (no regex with nested quantifiers on untrusted text):
-   text before the first end-of-turn token (`<|im_end|>`, `<|endoftext|>`, `<|eot_id|>`, `<|user|>`: what follows is a
-   made-up next turn), after the first `</think>` (an unterminated `<think>` means no answer), before a made-up next
-   problem that a base model sampled without a chat template writes with no token, as evaluation harnesses' stop
-   sequences cut it: a line opening with "Problem:", "Question:", "Q:", "Human:", "User:", "Instruction:" or a
-   "### Problem"/"## Question"/"### Instruction" heading, after an answer concluded before it (a box, an answer
-   phrase with a value, GSM8K's "#### 6", or a bare answer alone, " 6"), and followed by a reply marker ("Solution:",
-   "Answer:", "A:", "Assistant:", "### Response", ...) ("\\boxed{6}.\\n\\nProblem: What is 3 + 4?\\nSolution: ...
-   \\boxed{7}." is 6; an echo of the problem before the answer, "Question: is 7 prime?" before it, a made-up problem
-   cut off before its reply, or a question about the answer, "Q: Is that right? A: No, 7.", cut nothing; an opener
-   inside a line, "The answer is 6. Question: ... Answer: 7", is not seen) -> the last
+   text before the first end-of-turn token (`<|im_end|>`, `<|endoftext|>`, `<|eot_id|>`, `<|user|>`, `<eos>`, a `</s>`
+   that closes no `<s>`: what follows is a made-up next turn), after the first `</think>` (an unterminated `<think>`
+   means no answer), before a made-up next problem that a base model sampled without a chat template writes with no
+   token, as evaluation harnesses' stop sequences cut it: a line opening with "Problem:", "Question:", "Q:", "Human:",
+   "User:", "Instruction:" or a "### Problem"/"## Question"/"### Instruction" heading, after an answer concluded
+   before it (a box, an answer phrase with a value, GSM8K's "#### 6", or a bare answer alone, " 6"), and followed by a
+   reply marker ("Solution:", "Answer:", "A:", "Assistant:", "### Response", ...) ("\\boxed{6}.\\n\\nProblem: What is
+   3 + 4?\\nSolution: ... \\boxed{7}." is 6; an echo of the problem before the answer, "Question: is 7 prime?" before
+   it, a made-up problem cut off before its reply, or a question about the answer, "Q: Is that right? A: No, 7.", cut
+   nothing; an opener inside a line, "The answer is 6. Question: ... Answer: 7", is not seen) -> the last
    `\\boxed{}`/`\\fbox{}` (adjacent boxes joined by "," / "and", or parted by only spacing and marks however
    long, are one multi-part answer; an
    unbalanced or empty last box is *no answer*) -> an explicit "final answer is / answer is /
@@ -3297,8 +3297,30 @@ def _paren_computes(s: str, j: int, num: str) -> bool:
 
 
 _END_TOKEN_RE = re.compile(
-    r"<\|(?:im_end|im_start|endoftext|end_of_text|eot_id|start_header_id|end|user)\|>|<end_of_turn>"
+    r"<\|(?:im_end|im_start|endoftext|end_of_text|eot_id|start_header_id|end|user)\|>|<end_of_turn>|<eos>"
+    "|<\uff5c(?:end\u2581of\u2581sentence|User)\uff5c>"  # DeepSeek's, with its full-width bars
 )
+# Llama 2's and Mistral's end of sequence "</s>" is also HTML's strikethrough close: one that closes a "<s>" opened before
+# it ("The answer is <s>6</s> 7") is a tag, one that closes none ("The answer is 6</s>Question: ... Answer: 7") the end
+_STRIKE_OR_EOS_RE = re.compile(r"<[sS](?:\s[^<>]{0,200})?>|</[sS]>")
+
+
+def _end_of_text(text: str) -> int:
+    """Where the first end-of-turn or end-of-sequence token starts (_END_TOKEN_RE, an unmatched "</s>"), or -1."""
+    end = _END_TOKEN_RE.search(text) if "<" in text else None
+    cut = end.start() if end is not None else -1
+    if "</s>" in text:
+        depth = 0
+        for n, m in enumerate(_STRIKE_OR_EOS_RE.finditer(text, 0, cut if cut >= 0 else len(text))):
+            if n >= 256:
+                break  # (a degenerate run of strike tags: left uncut, as before "</s>" ended anything)
+            if m.group()[1] != "/":
+                depth += 1
+            elif depth > 0:
+                depth -= 1
+            elif m.group() == "</s>":
+                return m.start()
+    return cut
 
 # A base model sampled without a chat template answers, then goes on with a made-up next turn in its prompt's format,
 # with no special token: "\\boxed{6}.\n\nProblem: What is 3 + 4?\nSolution: ... \\boxed{7}." read "6, 7", "The answer
@@ -3371,9 +3393,10 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     # a chat model's end-of-turn or end-of-text token ends the completion: what a sampler that did not stop there wrote
     # after it ("<|endoftext|>Question: ... Answer: 7", "<|im_end|>\n<|im_start|>user ...") is no answer of its own (read
     # last, the made-up next question's value scored), and "The answer is 6<|im_end|>" read "6<|im_end|>", no value
-    if "<|" in text or "<end_of_turn>" in text:
-        if (end := _END_TOKEN_RE.search(text)) is not None:
-            text = text[: end.start()]
+    # (Llama 2's and Mistral's "</s>", Gemma's "<eos>" and DeepSeek's "<\uff5cend\u2581of\u2581sentence\uff5c>" too:
+    # "The answer is 6</s>Question: what is 3+4? Answer: 7" read 7)
+    if "<" in text and (end := _end_of_text(text)) >= 0:
+        text = text[:end]
     # invisible characters: "o\u200br" is "or" ("\boxed{4} o\u200br 3" hid its hedge)
     if not text.isascii() and any(z in text for z in _INVISIBLE_CHARS):
         text = text.translate(_INVISIBLE)
