@@ -6139,6 +6139,10 @@ def test_a_run_of_strike_tags_or_end_token_lookalikes_is_scanned_at_once():
     "\\boxed{6}<|user|>\nWhat is 3 + 4?<|assistant|>\n\\boxed{7}",
     # the prompt and the completion scored together: the echo is the prompt, the second problem made up
     "Problem: 3 + 3 = ?\nSolution: The answer is \\boxed{6}.\nProblem: 3 + 4 = ?\nSolution: The answer is \\boxed{7}.",
+    # a numbered prompt's next item
+    "The answer is 6.\n\nQuestion 2: What is 3 + 4?\nAnswer: 7",
+    "\\boxed{6}.\n\n**Problem #3:** What is 3 + 4?\n**Solution:** \\boxed{7}.",
+    "3 + 3 = 6. The answer is 6.\n\nQ2: What is 3 + 4?\nA2: 3 + 4 = 7. The answer is 7.",
 ])
 def test_a_made_up_next_problem_after_the_answer_is_no_part_of_it(completion):
     # sampled without a chat template, a base model answers, then writes a new problem of its prompt's format and answers
@@ -6157,6 +6161,9 @@ def test_a_made_up_next_problem_after_the_answer_is_no_part_of_it(completion):
     ("So the answer is 6.\nQ: Is that right?\nA: No, the answer is 7.", "7"),
     # a made-up problem cut off before its reply (nothing of its own to read)
     ("\\boxed{6}.\n\nProblem: What is 3 + 4?", "6"),
+    # the completion's own numbered sub-problems, and its parts ("Part 2:" is no opener)
+    ("Problem 1: find x.\nSolution: x = \\boxed{2}.\n\nProblem 2: find 3x + 1.\nSolution: 3 \\cdot 2 + 1 = \\boxed{7}.", "7"),
+    ("Part 1: \\boxed{2}.\n\nPart 2: 3 + 4?\nAnswer: \\boxed{7}", "7"),
     ("Answer: 6", "6"),
     ("Solution: 2 + 4 = 6.\nAnswer: 6", "6"),
 ])

@@ -8,11 +8,12 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    that closes no `<s>`: what follows is a made-up next turn), after the first `</think>` (an unterminated `<think>`
    means no answer), before a made-up next problem that a base model sampled without a chat template writes with no
    token, as evaluation harnesses' stop sequences cut it: a line opening with "Problem:", "Question:", "Q:", "Human:",
-   "User:", "Instruction:" or a "### Problem"/"## Question"/"### Instruction" heading, after an answer concluded
-   before it (a box, an answer phrase with a value, GSM8K's "#### 6", or a bare answer alone, " 6"), and followed by a
-   reply marker ("Solution:", "Answer:", "A:", "Assistant:", "### Response", ...) ("\\boxed{6}.\\n\\nProblem: What is
-   3 + 4?\\nSolution: ... \\boxed{7}." is 6; an echo of the problem before the answer, "Question: is 7 prime?" before
-   it, a made-up problem cut off before its reply, or a question about the answer, "Q: Is that right? A: No, 7.", cut
+   "User:", "Instruction:" (or numbered, "Question 2:", "Q2:", unless the completion numbered its own problems before
+   it) or a "### Problem"/"## Question"/"### Instruction" heading, after an answer concluded before it (a box, an
+   answer phrase with a value, GSM8K's "#### 6", or a bare answer alone, " 6"), and followed by a reply marker
+   ("Solution:", "Answer:", "A:", "Assistant:", "### Response", ...) ("\\boxed{6}.\\n\\nProblem: What is 3 +
+   4?\\nSolution: ... \\boxed{7}." is 6; an echo of the problem before the answer, "Question: is 7 prime?" before it,
+   a made-up problem cut off before its reply, or a question about the answer, "Q: Is that right? A: No, 7.", cut
    nothing; an opener inside a line, "The answer is 6. Question: ... Answer: 7", is not seen) -> the last
    `\\boxed{}`/`\\fbox{}` (adjacent boxes joined by "," / "and", or parted by only spacing and marks however
    long, are one multi-part answer; an
@@ -3330,13 +3331,18 @@ def _end_of_text(text: str) -> int:
 # completions: "\nUser:", "\nHuman:"). Here an opener ends the completion only where it starts a line, after an answer
 # concluded before it, with a reply marker after it (the made-up turn is answered): an echo of the problem before the
 # answer, "Question: is 7 prime?" mid-reasoning, or a made-up problem cut off before its reply read as before.
+# A numbered one ("Question 2:", "Problem #3:", "Q2:", its reply "A2:" too) is a few-shot prompt's next item the same
+# way ("The answer is 6.\n\nQuestion 2: What is 3 + 4?\nAnswer: 7" read 7), unless the completion numbered its own
+# problems before it ("Problem 1: ... Problem 2: ...": the sub-problems of its answer; a heading, "### Problem 2", is
+# cut as before). ("Example 2:" is no opener: a model tries examples after its answer, and no harness stops there; nor
+# is "Part 2:".)
 _TURN_OPENER_RE = re.compile(
-    r"^[ \t>]*(?:(?:\*\*|__)?(?:Problem|Question|Q|Human|User|Instruction)(?:\*\*|__)?[ \t]*:"
+    r"^[ \t>]*(?:(?:\*\*|__)?(?:(Problem|Question|Q)(?:[ \t]?#?(\d{1,3}))?|Human|User|Instruction)(?:\*\*|__)?[ \t]*:"
     r"|#{2,4}[ \t]*(?:Problem|Question|Instruction)\b)",
     re.M,
 )
 _TURN_REPLY_RE = re.compile(
-    r"(?:^|(?<=\s))(?:(?:\*\*|__)?(?:Solution|Answer|A|Assistant|AI|Response)(?:\*\*|__)?[ \t]*:"
+    r"(?:^|(?<=\s))(?:(?:\*\*|__)?(?:(?:Solution|Answer|A)(?:[ \t]?\d{1,3})?|Assistant|AI|Response)(?:\*\*|__)?[ \t]*:"
     r"|#{2,4}[ \t]*(?:Solution|Answer|Response)\b)",
     re.M,
 )
@@ -3375,6 +3381,8 @@ def _made_up_turn(text: str) -> int:
         tries += 1
         if tries > 8:
             return -1  # (a check is a pass over the head: a degenerate run of openers must not make it quadratic)
+        if m.group(2) is not None and re.search(r"^[ \t>*_]*" + m.group(1) + r"[ \t]?#?\d", head, re.M) is not None:
+            continue  # the completion's own numbered problems ("Problem 1: ... Problem 2: ..."), not a made-up next one
         if _concluded(head):
             reply = _TURN_REPLY_RE.search(text, m.end())
             if reply is None or _SELF_CHECK_RE.search(text, m.end(), min(reply.start(), m.end() + 300)) is not None:
