@@ -6143,6 +6143,9 @@ def test_a_run_of_strike_tags_or_end_token_lookalikes_is_scanned_at_once():
     "The answer is 6.\n\nQuestion 2: What is 3 + 4?\nAnswer: 7",
     "\\boxed{6}.\n\n**Problem #3:** What is 3 + 4?\n**Solution:** \\boxed{7}.",
     "3 + 3 = 6. The answer is 6.\n\nQ2: What is 3 + 4?\nA2: 3 + 4 = 7. The answer is 7.",
+    # a one-line few-shot format: the opener inside the line, right after the answer's sentence
+    "The answer is 6. Question: What is 3 + 4? Answer: 7",
+    "Q: What is 3 + 3? A: 3 + 3 = 6. The answer is 6. Q: Tom has 3 apples and buys 4. How many now? A: The answer is 7.",
 ])
 def test_a_made_up_next_problem_after_the_answer_is_no_part_of_it(completion):
     # sampled without a chat template, a base model answers, then writes a new problem of its prompt's format and answers
@@ -6164,6 +6167,10 @@ def test_a_made_up_next_problem_after_the_answer_is_no_part_of_it(completion):
     # the completion's own numbered sub-problems, and its parts ("Part 2:" is no opener)
     ("Problem 1: find x.\nSolution: x = \\boxed{2}.\n\nProblem 2: find 3x + 1.\nSolution: 3 \\cdot 2 + 1 = \\boxed{7}.", "7"),
     ("Part 1: \\boxed{2}.\n\nPart 2: 3 + 4?\nAnswer: \\boxed{7}", "7"),
+    # an opener inside a line that is the writer's own question, or not right after the answer's sentence
+    ("The answer is 6. Q: Did I miss 1? A: Yes, so the answer is 7.", "7"),
+    ("The answer is 6. Problem: the count misses 1. Solution: add it, so the answer is 7.", "7"),
+    ("First, 3 + 3 = 6. Question: what is 6 + 1? Answer: 7, so the answer is 7.", "7"),
     ("Answer: 6", "6"),
     ("Solution: 2 + 4 = 6.\nAnswer: 6", "6"),
 ])
@@ -6173,6 +6180,12 @@ def test_a_turn_opener_with_no_answer_concluded_before_it_or_no_reply_after_it_c
 
 def test_a_run_of_turn_openers_is_read_at_once():
     # each opener's check is a pass over the text before it: a degenerate run of them must not make it quadratic
+    from ponder.verify.math import _made_up_turn
+
+    t = time.perf_counter()
+    for hostile in ("x. Q:" * 78_000, "The answer is 6. Q: 1? A:" * 15_000, ".   " * 99_000, "The answer is 6. Q: " + "1" * 390_000 + "? A: 7"):
+        _made_up_turn(hostile)
+    assert time.perf_counter() - t < 0.5
     t = time.perf_counter()
     assert extract_answer("We start.\n" + "Q: x\n" * 50_000 + "\\boxed{6}") == "6"
     assert extract_answer("\\boxed{6}\n" + "Q: x\n" * 50_000 + "A: \\boxed{7}") == "6"

@@ -14,7 +14,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    ("Solution:", "Answer:", "A:", "Assistant:", "### Response", ...) ("\\boxed{6}.\\n\\nProblem: What is 3 +
    4?\\nSolution: ... \\boxed{7}." is 6; an echo of the problem before the answer, "Question: is 7 prime?" before it,
    a made-up problem cut off before its reply, or a question about the answer, "Q: Is that right? A: No, 7.", cut
-   nothing; an opener inside a line, "The answer is 6. Question: ... Answer: 7", is not seen) -> the last
+   nothing; an opener inside a line, "The answer is 6. Question: What is 3 + 4? Answer: 7", cuts only right after a
+   sentence that concludes the answer, before a question with a number, in no first person, then a reply) -> the last
    `\\boxed{}`/`\\fbox{}` (adjacent boxes joined by "," / "and", or parted by only spacing and marks however
    long, are one multi-part answer; an
    unbalanced or empty last box is *no answer*) -> an explicit "final answer is / answer is /
@@ -3323,14 +3324,16 @@ def _end_of_text(text: str) -> int:
                 return m.start()
     return cut
 
+
 # A base model sampled without a chat template answers, then goes on with a made-up next turn in its prompt's format,
 # with no special token: "\\boxed{6}.\n\nProblem: What is 3 + 4?\nSolution: ... \\boxed{7}." read "6, 7", "The answer
 # is 6.\n\nQ: What is 3 + 4?\nA: The answer is 7." read 7 (scored for the made-up turn's value). Evaluation harnesses
 # stop generation at these openers (lm-evaluation-harness: "Question:" for gsm8k, "Q:" for gsm8k_cot, "Problem:" for
 # minerva_math; Qwen2.5-Math's evaluation: "\n\nQuestion:", "\n### Problem", "\n\n## Question", "Instruction"; chat
-# completions: "\nUser:", "\nHuman:"). Here an opener ends the completion only where it starts a line, after an answer
-# concluded before it, with a reply marker after it (the made-up turn is answered): an echo of the problem before the
-# answer, "Question: is 7 prime?" mid-reasoning, or a made-up problem cut off before its reply read as before.
+# completions: "\nUser:", "\nHuman:"). Here an opener ends the completion where it starts a line (inside one, see
+# _INLINE_TURN_OPENER_RE), after an answer concluded before it, with a reply marker after it (the made-up turn is
+# answered): an echo of the problem before the answer, "Question: is 7 prime?" mid-reasoning, or a made-up problem cut
+# off before its reply read as before.
 # A numbered one ("Question 2:", "Problem #3:", "Q2:", its reply "A2:" too) is a few-shot prompt's next item the same
 # way ("The answer is 6.\n\nQuestion 2: What is 3 + 4?\nAnswer: 7" read 7), unless the completion numbered its own
 # problems before it ("Problem 1: ... Problem 2: ...": the sub-problems of its answer; a heading, "### Problem 2", is
@@ -3341,6 +3344,15 @@ _TURN_OPENER_RE = re.compile(
     r"|#{2,4}[ \t]*(?:Problem|Question|Instruction)\b)",
     re.M,
 )
+# An opener inside a line ("The answer is 6. Question: What is 3 + 4? Answer: 7" read 7), as a one-line few-shot
+# prompt has it, ends the completion on stricter terms, as the writer's own question and answer inside its prose is more
+# likely there: right after a sentence that itself concludes the answer, its made-up problem a question ending in "?"
+# with a number in it and in no first person, then a reply marker ("So the answer is 6. Q: Did I miss 0? A: Yes, 7."
+# is the writer checking its answer: read as before).
+_INLINE_TURN_OPENER_RE = re.compile(
+    r"(?<=[.!])[ \t]{1,3}(?:\*\*|__)?(?:(Problem|Question|Q)(?:[ \t]?#?(\d{1,3}))?|Human|User)(?:\*\*|__)?[ \t]*:"
+)
+_FIRST_PERSON_RE = re.compile(r"\b(?:I|[Mm]e|[Mm]y|[Ww]e|[Uu]s|[Oo]ur)\b")
 _TURN_REPLY_RE = re.compile(
     r"(?:^|(?<=\s))(?:(?:\*\*|__)?(?:(?:Solution|Answer|A)(?:[ \t]?\d{1,3})?|Assistant|AI|Response)(?:\*\*|__)?[ \t]*:"
     r"|#{2,4}[ \t]*(?:Solution|Answer|Response)\b)",
@@ -3387,6 +3399,35 @@ def _made_up_turn(text: str) -> int:
             reply = _TURN_REPLY_RE.search(text, m.end())
             if reply is None or _SELF_CHECK_RE.search(text, m.end(), min(reply.start(), m.end() + 300)) is not None:
                 return -1  # a made-up problem cut off before its reply, or the writer's question about its own answer
+            return m.start()
+    return _inline_turn(text)
+
+
+def _inline_turn(text: str) -> int:
+    """Where a made-up next turn opened inside a line starts (see _INLINE_TURN_OPENER_RE), or -1."""
+    for tries, m in enumerate(_INLINE_TURN_OPENER_RE.finditer(text)):
+        if tries >= 8:
+            return -1  # (as in _made_up_turn: each check is a pass over the text before it)
+        stop = m.start()  # just after the sentence's "." or "!"
+        if m.group(2) is not None and re.compile(r"\b" + m.group(1) + r"[ \t]?#?\d").search(text, 0, stop) is not None:
+            continue  # the completion's own numbered problems, as in _made_up_turn
+        # (the sentence starts after the last line break or sentence end ". ", "? ", "! " before it)
+        start = text.rfind("\n", 0, stop) + 1
+        for end in (". ", "? ", "! "):
+            if (i := text.rfind(end, start, stop - 1)) >= 0:
+                start = i + 2
+        if not _concluded(text[start:stop]):
+            continue  # no answer concluded in the sentence right before it
+        reply = _TURN_REPLY_RE.search(text, m.end(), m.end() + 400)
+        if reply is None:
+            continue
+        question = text[m.end() : reply.start()].rstrip()
+        if (
+            question.endswith("?")
+            and any(c.isdigit() for c in question)
+            and _FIRST_PERSON_RE.search(question) is None
+            and _SELF_CHECK_RE.search(question) is None
+        ):
             return m.start()
     return -1
 
