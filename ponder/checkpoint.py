@@ -410,13 +410,9 @@ def check_loadable(path: str | os.PathLike, dtype=None, device: str | torch.devi
     return device, path, cfg, gen, want
 
 
-def _check_weights(path, dtype, device):
-    """load()'s checks on everything but the tensors' data (config, tokenizer, the headers' names, shapes and dtypes
-    against the model the config describes): (device, path, config, generation config, dtype, tokenizer, weight
-    files, {file's tensor name: model's name}, the model on the meta device, {model's name: shape})."""
-    device, path, cfg, gen, want = check_loadable(path, dtype, device)
-    # The tokenizer before the weights: a checkpoint without one (or with one larger than the model) failed only
-    # once every tensor had been read, minutes for a large model
+def _tokenizer(path: Path, cfg, gen: dict | None) -> Tokenizer:
+    """The checkpoint's tokenizer, its stop ids those of config.json and generation_config.json, checked against
+    the model's vocabulary."""
     eos_ids = list(cfg.eos_token_id) if isinstance(cfg.eos_token_id, list) else [cfg.eos_token_id]
     if gen is not None:
         g = gen.get("eos_token_id")
@@ -426,6 +422,25 @@ def _check_weights(path, dtype, device):
     if tok.vocab_size > cfg.vocab_size:
         raise PonderError(f"{path}: tokenizer has token ids up to {tok.vocab_size - 1} but the model only "
                           f"{cfg.vocab_size} ids (vocab_size {cfg.vocab_size})")
+    return tok
+
+
+def load_tokenizer(path: str | os.PathLike = "tiny") -> Tokenizer:
+    """The tokenizer load(path) gives, with load's checks up to the weights and none of the weights read: what a
+    command renders its prompts with before it loads a model (a checkpoint without a chat template was refused
+    only once the model had loaded, minutes for a large one)."""
+    _, path, cfg, gen, _ = check_loadable(path)
+    return _tokenizer(path, cfg, gen)
+
+
+def _check_weights(path, dtype, device):
+    """load()'s checks on everything but the tensors' data (config, tokenizer, the headers' names, shapes and dtypes
+    against the model the config describes): (device, path, config, generation config, dtype, tokenizer, weight
+    files, {file's tensor name: model's name}, the model on the meta device, {model's name: shape})."""
+    device, path, cfg, gen, want = check_loadable(path, dtype, device)
+    # The tokenizer before the weights: a checkpoint without one (or with one larger than the model) failed only
+    # once every tensor had been read, minutes for a large model
+    tok = _tokenizer(path, cfg, gen)
     files = _weight_files(path)
     shapes = _header_shapes(files)  # (the headers alone: nothing is allocated before they agree with the config)
     names = _model_names(shapes)

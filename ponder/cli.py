@@ -704,9 +704,10 @@ def cmd_sft(a):
         if a.system is not None and not a.chat:  # (a text prompt is used as given: it had no turn to go in)
             raise PonderError("--system is the system message of chat prompts: add --chat, or drop --system")
         rows = load_sft_examples(a.data)
+        chat_rows = rows
         if a.chat:  # --system on top of a row of chat messages, refused before the model loads (sft() wraps them)
-            for r in (rows, val or ()):
-                chat_examples(r, a.system, "--system")
+            chat_rows = chat_examples(rows, a.system, "--system")
+            chat_examples(val or (), a.system, "--system")
         if a.chat_template_kwargs and not a.chat and all(isinstance(r.get("prompt"), str) for r in rows):
             # (no messages: every row is a text prompt used as-is, through no chat template)
             raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data, "; give --chat to render them through the chat "
@@ -719,6 +720,7 @@ def cmd_sft(a):
                             warmup=max(1, steps // 10) if a.warmup is None else a.warmup, seq_len=a.seq_len,
                             seed=a.seed, save_every=a.save_every, eval_every=a.eval_every, bf16=a.bf16)
         fresh_run_dir(Path(a.out), a.model, kind="sft")  # before the model loads (a taken --out was said only after)
+        _check_chat_renders(a, [a.model], chat_rows)
         model, tok = _load(a, a.model)
         data = {"data": str(Path(a.data).resolve()), "val_data": str(Path(a.val_data).resolve()) if val else None}
         # (there was no --chat: text prompts trained bare, and a model then evaluated with eval --chat was prompted
@@ -727,6 +729,29 @@ def cmd_sft(a):
                     system=a.system, progress=not a.quiet, model_path=a.model, val_examples=val, data=data,
                     on_cut=_cut_warner("sft", a))
     _print_run(a.out, a.json, **_cut_counts(final), examples=len(rows))
+
+
+def _check_chat_renders(a, models: list, rows: list[dict], sampled: bool = False) -> None:
+    """The first row of `rows` whose prompt is chat messages (a `messages` row, or one --chat wrapped), rendered by
+    each of `models`' tokenizers alone, before any weights load: a checkpoint without a chat template (or whose
+    template refuses the row) was refused with this same error only once the model had loaded, minutes for a
+    large one. `rows`: sft's rows (prompt/response or messages), or with `sampled` the items distill samples."""
+    from .checkpoint import load_tokenizer
+    from .engine import render_prompts
+    from .train import encode_sft
+
+    first = next((i for i, r in enumerate(rows) if not isinstance(r.get("prompt"), str)), None)
+    if first is None:  # (text prompts only: used as given, no template needed)
+        return
+    where = getattr(rows, "where", None)
+    for path in models:
+        tok = load_tokenizer(path)
+        tok.template_kwargs = dict(getattr(a, "chat_template_kwargs", None) or {})
+        if sampled:  # an item's prompt, to sample after
+            render_prompts(tok, [rows[first]["prompt"]], index=[first])
+        else:  # a row to train on: rendered as sft() renders it, named by FILE:LINE
+            encode_sft(tok, rows[first], where[first] if where and len(where) == len(rows) else f"example {first}",
+                       a.turns)
 
 
 def _cut_counts(final: dict) -> dict:
@@ -879,6 +904,7 @@ def cmd_distill(a):
                             seq_len=a.seq_len, seed=a.seed, save_every=a.save_every)
         # before the two models load (a taken --out, or items the reward cannot judge, were said only after)
         check_distill_inputs(items, reward, train, a.out, a.model)
+        _check_chat_renders(a, [a.model, a.teacher], items, sampled=True)  # (the student's first, as distill())
         teacher, ttok = _load(a, a.teacher)
         student, stok = _load(a, a.model)
         try:

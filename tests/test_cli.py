@@ -3100,6 +3100,34 @@ def test_sft_and_distill_refuse_a_taken_out_or_an_unjudgeable_reward_before_load
     assert not (tmp_path / "d").exists()
 
 
+def test_sft_and_distill_chat_on_a_checkpoint_without_a_chat_template_are_refused_before_its_weights(tmp_path,
+                                                                                                     capsys):
+    """`sft --chat` (and distill --chat, for its teacher or student) on a checkpoint with no chat template and no
+    ChatML tokens was refused only once the model had loaded (minutes for a real one): the same one-line error now
+    comes before any weight is read (the weights file is gone here, and is never asked for)."""
+    tok = ponder.train_tokenizer(["the quick brown fox. 12 + 30 = 42."] * 20, vocab_size=300,
+                                 special_tokens=("</s>",))
+    cfg = ponder.ModelConfig(vocab_size=320, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                             num_attention_heads=2, num_key_value_heads=1)
+    ck = ponder.save(ponder.Transformer(cfg).init_weights(0), tok, tmp_path / "ck")
+    (ck / "model.safetensors").unlink()
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"prompt": "1 + 1 =", "response": " 2"}) + "\n")
+    said = f"{ck}: no chat template (tokenizer_config.json chat_template or chat_template.jinja) and no ChatML tokens"
+    for argv, where in ((["sft", "--model", str(ck), "--data", str(data), "--chat"], f"{data}:1: "),
+                        (["sft", "--model", str(ck), "--data", str(data), "--chat", "--system", "S"], f"{data}:1: "),
+                        (["distill", "--teacher", str(ck), "-n", "2", "--chat"], "prompt 0: "),
+                        (["distill", "--teacher", "tiny", "--model", str(ck), "-n", "2", "--chat"], "prompt 0: ")):
+        assert main([*argv, "--out", str(tmp_path / "r"), "--quiet"]) == 2, argv
+        err = capsys.readouterr().err
+        assert err == f"ponder {argv[0]}: error: {where}{said} (<|im_start|>, <|im_end|>) to fall back on; add a " \
+                      "chat template, or prompt with plain text\n", err
+        assert not (tmp_path / "r").exists()
+    # text prompts need no template: the weights are what is missing then
+    assert main(["sft", "--model", str(ck), "--data", str(data), "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    assert "model.safetensors" in capsys.readouterr().err
+
+
 def test_generate_chat_takes_a_system_message(capsys):
     """generate had no --system (chat has one): a chat prompt could not carry a system message from the command line.
     It is rendered into each prompt (a system message longer than the context is refused as the prompt's length)."""
