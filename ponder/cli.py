@@ -919,13 +919,11 @@ def cmd_distill(a):
     # sft's last metrics row: not printed, as sft --json does not print it (its headline values are the
     # summary's metrics' "last", its step "steps"); --json had it as an undocumented "final"
     final = rep.pop("final")
-    if a.json:  # sft's run summary (it is an sft run: kind, steps, metrics, alarms, files), then the sampling's counts
-        _print_run(a.out, True, **_cut_counts(final), examples=rep["kept"], **rep)
+    if a.json:  # the fine-tuning's run summary, as sft's (kind "distill", steps, metrics, alarms, files), then the
+        _print_run(a.out, True, **_cut_counts(final), examples=rep["kept"], **rep)  # sampling's counts
         return
-    from .train import format_run_summary, summarize_run
-
     # the fine-tuning's summary, as sft prints it (--json had its steps and loss; the text only the kept count)
-    print(format_run_summary({**summarize_run(a.out), "kind": "distill"}))
+    _print_run(a.out, False)
     dup = rep.get("duplicates", 0)  # (a run distilled before they were counted has none recorded)
     copies = counted(dup, "accepted copy", "accepted copies")  # (it read "1 accepted copies")
     # why the others were not kept (a run distilled before they were counted has none recorded): "kept 1 of 32"
@@ -1913,7 +1911,8 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--seed", type=_seed, default=0,
                     help="seeds the task's prompts, the teacher's samples and the fine-tuning batches, "
                          "in [0, 2**32)")
-    ds.add_argument("--json", action="store_true", help="print sft's run summary and the sampling's counts (prompts, "
+    ds.add_argument("--json", action="store_true", help="print the fine-tuning's run summary (as sft --json's, kind "
+                    "\"distill\") and the sampling's counts (prompts, "
                     "sampled, kept, kept_fraction, prompts_with_a_kept_sample, duplicates: accepted copies of a kept sample, "
                     "left out; rejected: by the verifier; cut: at --max-new-tokens, not judged; empty; end_of_turn: "
                     "holding an end-of-turn token's text) as one JSON object")

@@ -2144,7 +2144,8 @@ def summarize_run(run: str | os.PathLike) -> dict:
     rows = [json.loads(ln) for ln in f.read_text().splitlines() if ln.strip()] if f.is_file() else []
     alarms = run / "alarms.jsonl"
     raised = [json.loads(ln) for ln in alarms.read_text().splitlines() if ln.strip()] if alarms.is_file() else []
-    out = {"run_dir": str(run), "kind": read_run_config(run).get("kind"), "steps": rows[-1]["step"] if rows else 0,
+    # (a distillation's run, an sft run on its kept samples, is "distill": `distill --json` said "sft")
+    out = {"run_dir": str(run), "kind": run_kind(read_run_config(run)), "steps": rows[-1]["step"] if rows else 0,
            "checkpoint": str(run / "checkpoint"), "metrics": {}, "alarms": len(raised),
            # which ones: the count alone sent a script (and a person whose terminal scrolled) to alarms.jsonl
            "alarm_names": sorted({str(r.get("alarm")) for r in raised if isinstance(r, dict)})}

@@ -1321,8 +1321,8 @@ def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
     # the text names the checkpoint; --json named neither it nor the run directory
     assert rep["run_dir"] == str(out) and rep["checkpoint"] == str(out / "checkpoint")
     assert (out / "checkpoint" / "model.safetensors").is_file()
-    # every field sft --json prints (it is an sft run), then the sampling's counts; it had no kind, steps, metrics,
-    # alarms, examples or the curves' files
+    # every field sft --json prints (its fine-tuning is an sft run), then the sampling's counts; it had no kind,
+    # steps, metrics, alarms, examples or the curves' files
     from ponder.train import summarize_run
 
     assert set(summarize_run(out)) | {"examples", "examples_cut", "val_examples_cut",
@@ -1333,14 +1333,16 @@ def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
               "cut", "empty", "end_of_turn"}
     assert set(rep) == set(summarize_run(out)) | {"examples", "examples_cut", "val_examples_cut",
                                                                             "examples_dropped", "val_examples_dropped"} | counts
-    assert rep["kind"] == "sft" and rep["steps"] == 2 and rep["alarms"] == 0 and rep["examples"] == rep["kept"]
+    # its kind is "distill", as the text's first line and every refusal name it ("sft", config.json's, was said)
+    assert rep["kind"] == "distill" and rep["steps"] == 2 and rep["alarms"] == 0 and rep["examples"] == rep["kept"]
+    assert json.loads((out / "config.json").read_text())["kind"] == "sft"  # (the file's, which older runs hold)
     assert rep["training"] == str(out / "training.png") and "loss" in rep["metrics"]
     made = json.loads((out / "config.json").read_text())["data"]["sampling"]  # (which teacher made the samples)
     assert (made["teacher"], made["k"], made["items"]) == ("tiny", 2, 8)
     assert main(["distill", "--out", str(out), "--resume", "--steps", "3", "--quiet", "--json"]) == 0
     assert json.loads((out / "config.json").read_text())["data"]["sampling"] == made  # (kept by the resume)
     again = json.loads(capsys.readouterr().out)
-    assert again["kept"] == rep["kept"] and again["steps"] == 3
+    assert again["kept"] == rep["kept"] and again["steps"] == 3 and again["kind"] == "distill"
     assert set(again) == set(rep)
     assert main(["distill", "--out", str(out), "--resume", "--teacher", "x"]) == 2
     assert "drop --teacher" in capsys.readouterr().err
