@@ -1222,6 +1222,19 @@ def _load_models(a, names) -> dict:
     return {name: _load(a, name) for name in names}
 
 
+def _check_system_flag(a, items: list[dict]) -> None:
+    """eval's and probe's --system, by its flag, before any model loads (the library's messages, from
+    evaluate._prompt_of, name no flag): it needs --chat, and is refused with an item of chat messages."""
+    if a.system is not None and not a.chat:
+        raise PonderError("--system: used only with --chat (without it the prompts are used exactly as given)")
+    if a.system is not None:  # (a system message added on top of a chat-message item's own would be a second one)
+        listed = next((it for it in items if not isinstance(it["prompt"], str)), None)
+        if listed is not None:
+            raise PonderError(f"--system: item {listed.get('id', '(no id)')}'s prompt is a list of chat messages, "
+                              "which --system would be added on top of; put the system message in the data, or "
+                              "drop --system")
+
+
 # `ponder eval` flags of one test-time method -> the keyword of ponder.scale they set
 _EVAL_METHOD_FLAGS = {"votes": "n_votes", "weighted": "weighted", "early_stop": "early_stop",
                       "candidates": "n_candidates", "scorer": "scorer", "rounds": "rounds", "budget": "budget",
@@ -1264,14 +1277,7 @@ def cmd_eval(a):
         # recorded in config.json as if they had been applied
         raise PonderError("--chat-template-kwargs: these prompts are text, used as given without --chat: give "
                           "--chat to render them through the chat template, or drop --chat-template-kwargs")
-    if a.system is not None and not a.chat:  # (said before the model loads; the library's message named no flag)
-        raise PonderError("--system: used only with --chat (without it the prompts are used exactly as given)")
-    if a.system is not None:  # (a system message added on top of a chat-message item's own would be a second one)
-        listed = next((it for it in items if not isinstance(it["prompt"], str)), None)
-        if listed is not None:
-            raise PonderError(f"--system: item {listed.get('id', '(no id)')}'s prompt is a list of chat messages, "
-                              "which --system would be added on top of; put the system message in the data, or "
-                              "drop --system")
+    _check_system_flag(a, items)
     if a.sweep and a.ray is not None:
         raise PonderError("--sweep does not run on Ray yet; drop --ray")
     if not a.sweep and len(a.model or ()) > 1:  # (said before every model was loaded, not after)
@@ -1564,23 +1570,25 @@ def cmd_probe(a):
             raise PonderError(f"--train-file {a.train_file}: holds no text to look for the problems' n-grams in")
     # (diversity samples the prompts and never reads a gold answer: a file of prompts alone is its natural input)
     items = _load_items(a, "limit", split=a.split, require_answer=a.probe == "contamination")
-    if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (they would go unused)
-        raise PonderError("--chat-template-kwargs: these prompts are text, sampled as given through no chat "
-                          "template (prompts of chat messages, as in verl's layout, render through it); drop "
-                          "--chat-template-kwargs")
+    if a.chat_template_kwargs and not a.chat and all(isinstance(it["prompt"], str) for it in items):  # (unused)
+        raise PonderError("--chat-template-kwargs: these prompts are text, sampled as given without --chat: give "
+                          "--chat to render them through the chat template, or drop --chat-template-kwargs")
+    _check_system_flag(a, items)
     if a.probe == "contamination":
         if a.model and len(a.model) > 1:
             raise PonderError(f"contamination probes one model; got {len(a.model)} --model values (several are "
                               "for diversity)")
         name, (model, tok) = _load_models(a, [a.model[0] if a.model else "tiny"]).popitem()
         res = run_contamination_probe(model, tok, items, train_file=a.train_file, ngram_n=a.ngram,
-                                      max_new_tokens=a.max_new_tokens, seed=a.seed, out_dir=a.out, progress=not a.quiet, model_name=name)
+                                      max_new_tokens=a.max_new_tokens, seed=a.seed, out_dir=a.out,
+                                      progress=not a.quiet, model_name=name, chat=a.chat, system=a.system)
         print(json.dumps(json_safe({**res, "run_dir": _out_dir(a.out)}), default=str) if a.json
               else format_contamination(res))
         return
     models = _load_models(a, a.model or ["tiny"])
     res = run_diversity_probe(models, items, n_samples=a.n, seed=a.seed, method=a.method, out_dir=a.out,
-                              temperature=a.temperature, max_new_tokens=a.max_new_tokens, progress=not a.quiet)
+                              temperature=a.temperature, max_new_tokens=a.max_new_tokens, progress=not a.quiet,
+                              chat=a.chat, system=a.system)
     print(json.dumps(json_safe({**res, "run_dir": _out_dir(a.out)}), default=str) if a.json
           else format_diversity(res))
 
@@ -2190,6 +2198,11 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--dtype", type=_dtype, default=None, help=_DTYPE_HELP)
     pr.add_argument("--device", default="cpu", help=_DEVICE_HELP)
     _template_arg(pr)  # (prompts of chat messages, verl's layout, render through the chat template)
+    pr.add_argument("--chat", action="store_true", help="wrap text prompts in the chat template as a user message, "
+                    "as eval --chat does: diversity's samples and contamination's answers to the original and "
+                    "perturbed problems (its prefix completions continue the problem's raw text either way)")
+    pr.add_argument("--system", default=None, help="with --chat: a system message before each text prompt "
+                    "(recorded in the result's settings, as --chat is)")
     src = pr.add_mutually_exclusive_group()
     src.add_argument("--task", default="word", help="benchmark task: arith | word | countdown (word is templated, so it can be perturbed)")
     src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem), and answer for "

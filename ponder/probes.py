@@ -1307,6 +1307,8 @@ def run_contamination_probe(
     out_dir: str | Path | None = None,
     progress: bool = False,
     model_name: str | None = None,
+    chat: bool = False,
+    system: str | None = None,
 ) -> dict:
     """Run the contamination probes with a model and combine them into a verdict (``progress``: a bar on
     stderr over every greedy generation the probes make).
@@ -1337,11 +1339,15 @@ def run_contamination_probe(
     ngram_n, train_file and reward, what the probe ran with, and which model (``model_name``, the sha256 of its
     weights) and items (their sha256) it probed); ``out_dir`` gets
     contamination.json. An item whose prompt is chat messages with no last user message of text is refused.
+    ``chat`` and ``system``: the perturbation's answers are asked as eval's ``chat``/``system`` ask them (a text
+    prompt as a user message, after ``system``); the prefixes are the problem's raw text either way. Recorded in
+    ``settings``.
     """
     from ponder.engine import sample
-    from ponder.evaluate import _items_digest, _weights_digest, atomic_write_text
+    from ponder.evaluate import _check_flag, _items_digest, _prompt_of, _weights_digest, atomic_write_text
 
     seed = _check_seed("contamination probe", seed)
+    _check_flag("chat", chat)
     if model_name is not None and not isinstance(model_name, str):
         raise PonderError(f"contamination probe: model_name must be text, got {model_name!r:.40}")
     for name, flag in (("control", control), ("progress", progress)):  # (control="no", a settings file's text,
@@ -1357,6 +1363,7 @@ def run_contamination_probe(
             raise PonderError(f"contamination probe: item {it.get('id', i)}'s 'prompt' is "
                               f"{it.get('prompt')!r:.60}: neither text nor chat messages whose last user "
                               "message has text (the probe continues the problem's raw text)")
+        _prompt_of(it, chat, system)  # (a system refused, before any generation)
 
     if train_file is not None:
         iter_texts(train_file)  # a missing file: before sampling
@@ -1413,7 +1420,8 @@ def run_contamination_probe(
                 "reward": reward if isinstance(reward, str) else getattr(reward, "__name__", repr(reward)),
                 # and what was probed: the verdicts of several checkpoints, each in its own directory, did not say
                 # which was which (eval's config.json records these)
-                "model": model_name, "weights_sha256": _weights_digest(model), "items_sha256": _items_digest(items)}
+                "model": model_name, "weights_sha256": _weights_digest(model), "items_sha256": _items_digest(items),
+                "chat": bool(chat), "system": system}
     if pf is not None:  # an unknown reward failed after the whole prefix probe had been generated
         from ponder.evaluate import make_reward
 
@@ -1447,7 +1455,7 @@ def run_contamination_probe(
     cut: list[bool] = []  # which completions of the last generation were cut at their token budget
     try:
         result = _contamination(model_generate, items, pf, copies, train_texts, fractions, control, ngram_n,
-                                reward, thresholds, seed, tok=tok, cut=cut)
+                                reward, thresholds, seed, tok=tok, cut=cut, chat=chat, system=system)
         if result["perturbation"] is not None:
             result["perturbation"]["truncated"]["max_new_tokens"] = max_new_tokens
         result["perturbation_skipped"] = skipped
@@ -1464,10 +1472,12 @@ def run_contamination_probe(
 
 
 def _contamination(model_generate, items, pf, copies, train_texts, fractions, control, ngram_n, reward,
-                   thresholds, seed, tok=None, cut: list[bool] | None = None) -> dict:
+                   thresholds, seed, tok=None, cut: list[bool] | None = None, chat: bool = False,
+                   system: str | None = None) -> dict:
     """The probes and their verdict; ``cut``, where given, is set by ``model_generate`` to which completions of its
-    last call were cut at their token budget (the perturbation's answers: counted as ``truncated``)."""
-    from ponder.evaluate import _judge_one, make_reward
+    last call were cut at their token budget (the perturbation's answers: counted as ``truncated``). ``chat`` and
+    ``system``: how the perturbation's problems are asked (eval's ``_prompt_of``)."""
+    from ponder.evaluate import _judge_one, _prompt_of, make_reward
 
     problems = [_problem_text(it["prompt"]) for it in items]
     prefix = prefix_completion_probe(model_generate, problems, fractions, seed)  # seed: the ROUGE-L intervals
@@ -1484,7 +1494,7 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
             from ponder.verify.registry import with_think_open
 
             extract = default_extract()
-            prompts = [it["prompt"] for it in its]
+            prompts = [_prompt_of(it, chat, system) for it in its]
             # a prompt rendered to end with "<think>" (a template that prefills it) is judged and read as eval does:
             # an answer drafted in thinking the budget cut off is no answer (it counted as the model's, right or
             # the old gold, where `ponder eval` on the same items scores it wrong)
@@ -1531,6 +1541,8 @@ def run_diversity_probe(
     ngram_n: int = 2,
     out_dir: str | Path | None = None,
     progress: bool = False,
+    chat: bool = False,
+    system: str | None = None,
 ) -> dict:
     """Sample ``n_samples`` completions per prompt from each model and measure output diversity (``progress``:
     a bar on stderr over every sample of every model).
@@ -1538,10 +1550,12 @@ def run_diversity_probe(
     ``models``: {name: (model, tokenizer)} (or one (model, tokenizer), named "model"). Every model gets
     the same prompts and seed. Returns ``{"models", "n_samples", "intra": {name:
     intra_model_homogeneity}, "inter": inter_model_homogeneity}``; ``out_dir`` gets diversity.json and
-    diversity_heatmap.png (the inter-model similarity matrix).
+    diversity_heatmap.png (the inter-model similarity matrix). ``chat`` and ``system``: each text prompt as a user
+    message (after ``system``), as eval's ``chat``/``system`` send it; a prompt of chat messages as it is. Recorded
+    in the result.
     """
     from ponder.engine import sample
-    from ponder.evaluate import atomic_write_text
+    from ponder.evaluate import _check_flag, _prompt_of, atomic_write_text
 
     if isinstance(models, (tuple, list)) and len(models) == 2 and not isinstance(models[0], (tuple, list)):
         models = {"model": tuple(models)}
@@ -1553,6 +1567,7 @@ def run_diversity_probe(
     n_samples = int(n_samples)
     _similarity_fn(method, ngram_n)  # an unknown method or a bad n before any sampling, not after it
     seed = _check_seed("diversity probe", seed)
+    _check_flag("chat", chat)
     if not isinstance(progress, (bool, np.bool_)):  # (progress="no", a settings file's text, drew the bar)
         raise PonderError(f"diversity probe: progress must be True or False, got {progress!r}")
     items = list(items)
@@ -1563,7 +1578,7 @@ def run_diversity_probe(
             raise PonderError(f"diversity probe: item {it.get('id', i)} has no 'prompt' (keys: {sorted(it)[:8]})")
     check_probe_out(out_dir, "diversity")  # an output that cannot be written, or another command's directory:
     # before sampling, not after every sample
-    prompts = [it["prompt"] if isinstance(it, dict) else it for it in items]
+    prompts = [_prompt_of(it if isinstance(it, dict) else {"prompt": it}, chat, system) for it in items]
     texts: dict[str, list[list[str]]] = {}
     truncated: dict[str, float] = {}  # share of samples cut at max_new_tokens: shorter texts, other n-gram counts
     bar = None
@@ -1584,7 +1599,7 @@ def run_diversity_probe(
         "models": list(models), "n_prompts": len(prompts), "n_samples": n_samples, "temperature": temperature,
         # the rest of what the samples were drawn and compared with: the file alone reproduces the result
         "top_p": top_p, "max_new_tokens": max_new_tokens, "seed": seed, "method": method, "ngram_n": ngram_n,
-        "truncation_rate": truncated,
+        "chat": bool(chat), "system": system, "truncation_rate": truncated,
         "intra": {name: intra_model_homogeneity(t, method=method, n=ngram_n, seed=seed) for name, t in texts.items()},
         "inter": inter_model_homogeneity(texts, method=method, n=ngram_n),
     }

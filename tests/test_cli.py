@@ -3230,11 +3230,35 @@ def test_a_flag_value_starting_with_a_dash_is_refused_with_the_way_to_give_it(ca
     assert build_parser().parse_args(["generate", "hi", "--stop=---"]).stop == ["---"]  # (the way given works)
 
 
+def test_probe_chat_and_system_wrap_text_prompts_as_eval_does(tmp_path, capsys):
+    """probe had no --chat/--system (eval, sft, distill and grpo have them): a chat model was probed on the bare
+    problem text. They wrap each text prompt as a user message after the system message, as eval --chat --system
+    does (the samples are those of the same prompts given as chat messages), and the result records them."""
+    items = ponder.tasks.data.load_items("arith", split="test", n=2, seed=0)
+    data = tmp_path / "chat.jsonl"
+    data.write_text("".join(json.dumps({"prompt": [{"role": "system", "content": "Be brief."},
+                                                   {"role": "user", "content": it["prompt"]}],
+                                        "answer": it["answer"]}) + "\n" for it in items))
+    base = ["probe", "diversity", "--limit", "2", "-n", "2", "--max-new-tokens", "6", "--json", "--quiet"]
+    runs = {}
+    for name, extra in (("wrapped", ["--task", "arith", "--chat", "--system", "Be brief."]),
+                        ("given", ["--data", str(data)]), ("bare", ["--task", "arith"])):
+        assert main([*base, *extra]) == 0
+        runs[name] = json.loads(capsys.readouterr().out)
+    assert runs["wrapped"]["intra"] == runs["given"]["intra"] != runs["bare"]["intra"]
+    assert [(r["chat"], r["system"]) for r in runs.values()] == [(True, "Be brief."), (False, None), (False, None)]
+    # --system on top of items of chat messages (a second system message), and without --chat: refused in one line
+    for extra in (["--chat", "--system", "S"], ["--system", "S"]):
+        assert main(["probe", "contamination", "--data", str(data), *extra]) == 2
+        assert "error: --system: " in (err := capsys.readouterr().err) and err.count("\n") == 1, err
+
+
 def test_a_flag_the_command_lacks_read_as_the_option_it_abbreviates_is_named(capsys):
     """`ponder sft --chat` (TRL's habit; generate, eval and grpo had --chat, sft has it now) said only "argument
     --chat-template-kwargs: expected one argument", an option the user never wrote: argparse took --chat as its
-    abbreviation. The line now names what was written and that the command has no such flag."""
-    for cmd in (["probe", "diversity", "--chat"], ["probe", "contamination", "--chat"]):
+    abbreviation. The line now names what was written and that the command has no such flag (`ponder chat`, whose
+    every message is chat, has none; probe has it now)."""
+    for cmd in (["chat", "--chat"], ["chat", "--max-new-tokens", "4", "--chat"]):
         assert main(cmd) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "expected one argument" in err
@@ -3244,11 +3268,11 @@ def test_a_flag_the_command_lacks_read_as_the_option_it_abbreviates_is_named(cap
 
 def test_an_abbreviated_option_missing_its_value_is_not_said_to_be_missing_from_the_command(capsys):
     """`ponder eval --answer-tok` (a valid abbreviation of --answer-tokens, its value forgotten) was told "ponder eval
-    has no --answer-tok", as if the flag were wrong: the note is for a flag of another command (probe --chat) only."""
+    has no --answer-tok", as if the flag were wrong: the note is for a flag of another command (chat --chat) only."""
     assert main(["eval", "--answer-tok"]) == 2
     err = capsys.readouterr().err
     assert "expected one argument" in err and "has no" not in err and "abbreviates" not in err
-    assert main(["probe", "diversity", "--chat"]) == 2 and "ponder probe has no --chat" in capsys.readouterr().err
+    assert main(["chat", "--chat"]) == 2 and "ponder chat has no --chat" in capsys.readouterr().err
 
 
 def test_info_json_is_strict_json_for_a_config_with_a_nan(tmp_path, capsys):

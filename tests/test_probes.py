@@ -1693,7 +1693,8 @@ def test_contamination_json_records_the_settings_that_produced_it(tiny_random, t
     saved = json.loads((tmp_path / "out" / "contamination.json").read_text())
     want = {"seed": 7, "max_new_tokens": 8, "fractions": [0.6], "control": True, "ngram_n": 3,
             "train_file": str(train), "reward": "math", "model": None,
-            "weights_sha256": _weights_digest(tiny_random[0]), "items_sha256": _items_digest(items)}
+            "weights_sha256": _weights_digest(tiny_random[0]), "items_sha256": _items_digest(items), "chat": False,
+            "system": None}
     assert res["settings"] == saved["settings"] == want
 
 
