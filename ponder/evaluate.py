@@ -620,6 +620,13 @@ _SUMMARY_ONLY = ("n_boot", "ks")
 _RECORDED_ONLY = ("ran_on",)
 
 
+def _moot_settings(items) -> tuple:
+    """Settings that change no prompt of these items, left out of a resume's comparison: ``chat`` where every
+    prompt is chat messages (rendered as they are, chat or not: ``_prompt_of``), so an evaluation of such data run
+    with --chat resumes without it, and back (it was refused as another evaluation, its samples the same)."""
+    return ("chat",) if items and all(not isinstance(it["prompt"], str) for it in items) else ()
+
+
 # a method keyword -> its `ponder eval` flag, for messages (cli._EVAL_METHOD_FLAGS the other way round)
 _KWARG_FLAGS = {"n_votes": "--votes", "weighted": "--weighted", "early_stop": "--early-stop",
                 "n_candidates": "--candidates", "scorer": "--scorer", "rounds": "--rounds", "budget": "--budget",
@@ -824,7 +831,7 @@ def _finished_summary(d: Path, config: dict, items) -> dict | None:
         summary = json.loads(read_text(d / "summary.json"))
     except ValueError as e:
         raise PonderError(f"--resume {d}: config.json or summary.json is not JSON ({e})") from None
-    why = _first_difference(saved, config)
+    why = _first_difference(saved, config, ignore=_moot_settings(items))
     if why:
         _refuse_resume(d, f"holds a finished evaluation: {why}")
     seen: dict[int, tuple] = {}
@@ -878,10 +885,11 @@ def _whole_lines(f: Path) -> tuple[list[bytes], int]:
     return lines, len(data) - len(tail)
 
 
-def _open_progress(d: Path, header: dict, resume: bool):
+def _open_progress(d: Path, header: dict, resume: bool, ignore: tuple = ()):
     """(outcomes kept, their generation seconds, the progress file open for appending). Resuming, the kept
     chunks are read back and a last line cut short by a crash (no newline) is dropped from the file; otherwise,
-    or where nothing was kept, the file is started afresh with ``header``."""
+    or where nothing was kept, the file is started afresh with ``header``. ``ignore``: settings not compared
+    (``_moot_settings``)."""
     f = d / PROGRESS
     outcomes: list[list] = []
     seconds = 0.0
@@ -893,7 +901,7 @@ def _open_progress(d: Path, header: dict, resume: bool):
             saved = json.loads(lines[0])
         except ValueError:
             raise PonderError(f"{f}:1: not JSON; remove the file to start the evaluation afresh") from None
-        why = (_first_difference(saved, header, ignore=_SUMMARY_ONLY) if isinstance(saved, dict) else
+        why = (_first_difference(saved, header, ignore=_SUMMARY_ONLY + ignore) if isinstance(saved, dict) else
                "its header is not a settings object")
         if why:
             _refuse_resume(d, f"holds an interrupted evaluation: {why}")
@@ -1191,7 +1199,7 @@ def evaluate(
                 if finished is not None:
                     return finished
             made = next((a for a in reversed([d, *d.parents]) if not a.exists()), None)  # (the outermost new one)
-            outcomes, saved_seconds, progress_file = _open_progress(d, header, resume)
+            outcomes, saved_seconds, progress_file = _open_progress(d, header, resume, _moot_settings(items))
             take_run_lock(d)  # (a directory made just now)
             kept = len(outcomes) if resume else None  # (0: nothing to continue there, e.g. a mistyped --out)
     setup_seconds = None
@@ -1626,7 +1634,7 @@ def sweep(
                                    for m, (mo, _) in mods.items()}})
         if resume and f.is_file():
             saved, kept, size = _read_sweep_progress(d)
-            why = (_first_difference(saved, header) if isinstance(saved, dict) else
+            why = (_first_difference(saved, header, ignore=_moot_settings(items)) if isinstance(saved, dict) else
                    "its header is not a settings object")
             if why:
                 raise PonderError(f"--resume {d}: holds an interrupted sweep: {why}; give the same settings, or "
@@ -1648,7 +1656,7 @@ def sweep(
                 except (OSError, ValueError, KeyError, TypeError) as e:
                     raise PonderError(f"--resume {d}: its config.json, summary.json or scaling.json is unreadable "
                                       f"({e})") from None
-                why = _first_difference(saved, json.loads(config_text))
+                why = _first_difference(saved, json.loads(config_text), ignore=_moot_settings(items))
                 if why:
                     raise PonderError(f"--resume {d}: holds a finished sweep: {why}; give the same settings, or "
                                       "another --out for a new sweep")

@@ -1362,6 +1362,30 @@ def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_pat
         evaluate(model, tok, ITEMS[::-1], out_dir=d, resume=True, **kw)
 
 
+def test_chat_changes_no_prompt_of_chat_message_items_and_their_resume_takes_either(micro, tmp_path, monkeypatch):
+    """chat wraps text prompts only: items whose prompts are all chat messages are given as they are either way,
+    yet a resume with the other chat setting was refused as another evaluation (`eval --chat` then `--resume`
+    without it). It is taken, interrupted or finished, and gives the uninterrupted run's samples; with a text
+    prompt among the items chat changes it, and the other setting is still refused."""
+    model, tok = micro
+    chat_items = [{**it, "prompt": [{"role": "user", "content": it["prompt"]}]} for it in ITEMS[:3]]
+    kw = dict(method="sampling", n=1, ks=(1,), max_new_tokens=8, seed=1, progress=False, n_boot=20,
+              batch_problems=1)
+    evaluate(model, tok, chat_items, out_dir=tmp_path / "full", **kw)
+    d = tmp_path / "cut"
+    real = _interrupt_at_chunk(monkeypatch, "sampling", 1)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(model, tok, chat_items, out_dir=d, chat=True, **kw)
+    monkeypatch.setitem(scale.METHODS, "sampling", real)
+    evaluate(model, tok, chat_items, out_dir=d, resume=True, **kw)
+    assert _without_latency(d / "samples.jsonl") == _without_latency(tmp_path / "full" / "samples.jsonl")
+    assert evaluate(model, tok, chat_items, out_dir=d, resume=True, chat=True, **kw)["resumed"] == "finished"
+    mixed = [*chat_items[:2], ITEMS[2]]
+    evaluate(model, tok, mixed, out_dir=tmp_path / "mixed", **kw)
+    with pytest.raises(PonderError, match="it was run without --chat, this evaluation with it"):
+        evaluate(model, tok, mixed, out_dir=tmp_path / "mixed", resume=True, chat=True, **kw)
+
+
 def _retrained(model):
     """A copy of the model with one weight changed, as more training leaves it (same name, settings, shapes)."""
     import copy
