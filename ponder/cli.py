@@ -2045,7 +2045,7 @@ def build_parser() -> argparse.ArgumentParser:
     gr.set_defaults(fn=cmd_grpo)
 
     de = sub.add_parser("demo", help="the whole story on the tiny model: evaluate, GRPO, evaluate, scaling sweep",
-                        description="Measure held-out greedy accuracy of the built-in tiny model, run GRPO with live "
+                        description="Measure held-out greedy accuracy of --model (the built-in tiny one by default), run GRPO with live "
                                     "progress, measure again, sweep self-consistency (N = 1..16) before and after, "
                                     "and write runs/<name>/ with metrics, checkpoint, PNG plots and summary.json.")
     de.add_argument("--model", default=None, help="checkpoint (default: the built-in tiny model)")
@@ -2135,7 +2135,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--reward", default=None, type=_reward_spec, help="verifier/reward spec (default: countdown for the countdown "
                                                   "task, else math)")
     ev.add_argument("--chat", action="store_true", help="wrap text prompts in the chat template as a user "
-                    "message (prompts given as chat messages always go through it, as they are)")
+                    "message (prompts given as chat messages always go through it, as they are); recorded in "
+                    "config.json, and --resume must be given the same unless every prompt is chat messages")
     ev.add_argument("--system", default=None,
                     help="with --chat: a system message before each text prompt (recorded in config.json and "
                          "summary.json, and --resume must be given the same)")
@@ -2202,7 +2203,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "as eval --chat does: diversity's samples and contamination's answers to the original and "
                     "perturbed problems (its prefix completions continue the problem's raw text either way)")
     pr.add_argument("--system", default=None, help="with --chat: a system message before each text prompt "
-                    "(recorded in the result's settings, as --chat is)")
+                    "(recorded with --chat in contamination.json's settings, or in diversity.json)")
     src = pr.add_mutually_exclusive_group()
     src.add_argument("--task", default="word", help="benchmark task: arith | word | countdown (word is templated, so it can be perturbed)")
     src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem), and answer for "
