@@ -83,6 +83,7 @@ class ModelConfig:
                 f"supported: {', '.join(ARCHITECTURES.values())}"
             )
         _refuse_unimplemented(d, mt, source)
+        window = _sliding_window_in_use(d, mt)
         act = d.get("hidden_act", "silu")
         if act not in ("silu", "swish"):  # (transformers' "swish" is torch's SiLU: the same function)
             raise PonderError(f"{source}: hidden_act={_short(act)} is not supported (only silu)")
@@ -174,9 +175,11 @@ class ModelConfig:
         # "dtype" (transformers >= 5) is read into torch_dtype above: kept as well, a stale copy would win
         kw["extra"] = {k: v for k, v in d.items() if k not in known and k not in ("rope_parameters", "dtype")}
         try:
-            return cls(**kw)
+            cfg = cls(**kw)
         except PonderError as e:  # the field's name and value; the file here
             raise PonderError(f"{source}: {e}") from None
+        _check_sliding_window(window, cfg, source)
+        return cfg
 
     def _check_types(self) -> None:
         """Every field of the type the model needs, so a bad config.json fails here with the field's name and
@@ -336,29 +339,48 @@ def _refuse_unimplemented(d: dict, mt: str, source: str) -> None:
         for v in [d.get(k, neutral)] + [r.get(k, neutral) for r in rope]:
             if v is not None and v != neutral:
                 raise PonderError(f"{source}: {k}={_short(v)} is not supported")
-    if mt == "llama":
-        if d.get("use_sliding_window"):
-            raise PonderError(f"{source}: use_sliding_window=true is not supported")
-        return
     types = d.get("layer_types")
-    if isinstance(types, list):  # (a "chunked_attention" or "linear_attention" layer ran as full attention, silently)
+    if mt != "llama" and isinstance(types, list):  # (a "chunked_attention" or "linear_attention" layer ran as full
+        # attention, silently)
         other = [(i, t) for i, t in enumerate(types) if t not in ("full_attention", "sliding_attention")]
         if other:
             raise PonderError(f"{source}: layer_types[{other[0][0]}]={_short(other[0][1])} is not supported; "
-                              "supported: full_attention, and sliding_attention with use_sliding_window false")
+                              "supported: full_attention, and sliding_attention (a window in use only if no shorter than the "
+                              "context)")
+
+
+def _sliding_window_in_use(d: dict, mt: str):
+    """The sliding window some layer of this config.json attends through (transformers' reading), or None."""
+    if not d.get("use_sliding_window"):
+        return None
+    if mt == "llama":  # (no layer types: a window the file asks for is taken to mean every layer)
+        return d.get("sliding_window")
     # Qwen2/Qwen3 (transformers): layers with layer_type "sliding_attention" (by default those from
     # max_window_layers on) see only the last sliding_window tokens, and only if use_sliding_window is true;
     # a sliding_window absent from the file is their class default, 4096 (null means no window)
     window = d.get("sliding_window", 4096)
-    if d.get("use_sliding_window") and window is not None:
-        types = d.get("layer_types")
-        n = d.get("num_hidden_layers")
-        if not isinstance(types, list) and _is_int(n) and _is_int(d.get("max_window_layers", 28)):
-            types = ["sliding_attention" if i >= d.get("max_window_layers", 28) else "full_attention"
-                     for i in range(n)]
-        if not isinstance(types, list) or "sliding_attention" in types:
-            raise PonderError(f"{source}: use_sliding_window=true (sliding_window={_short(window)}) "
-                              "is not supported")
+    if window is None:
+        return None
+    types = d.get("layer_types")
+    n = d.get("num_hidden_layers")
+    if not isinstance(types, list) and _is_int(n) and _is_int(d.get("max_window_layers", 28)):
+        types = ["sliding_attention" if i >= d.get("max_window_layers", 28) else "full_attention"
+                 for i in range(n)]
+    return window if not isinstance(types, list) or "sliding_attention" in types else None
+
+
+def _check_sliding_window(window, cfg: ModelConfig, source: str) -> None:
+    """A window no sequence outgrows is full attention: transformers' mask lets a query see the keys at most
+    window - 1 positions back, so a window >= the context length (Ponder's longest sequence, as the engine and
+    trainers refuse longer ones) masks nothing. Real configs ship that (Qwen2.5's sliding_window equal to
+    max_position_embeddings); a window shorter than the context is refused (not implemented)."""
+    if window is None:
+        return
+    ctx = cfg.context_length
+    if _is_int(window) and window >= ctx:
+        return
+    raise PonderError(f"{source}: use_sliding_window=true (sliding_window={_short(window)}) is not supported "
+                      f"below the context length {ctx} (a window at least that long masks nothing and is accepted)")
 
 
 def _rope_key(r: dict, d: dict) -> tuple:

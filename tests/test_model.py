@@ -436,21 +436,28 @@ def _no_max_positions(raw):
     ("qwen3_linear_bias", lambda raw: raw.update(rope_parameters=None, rope_scaling={
         "rope_type": "linear", "factor": 2.0, "rope_theta": 1e6})),
     ("qwen3", lambda raw: raw.update(rope_parameters=None, rope_scaling={"rope_type": "default", "rope_theta": 50.0})),
+    ("qwen2", lambda raw: raw.update(use_sliding_window=True, sliding_window=512, max_window_layers=0,
+                                     layer_types=None)),
+    ("qwen3_untied_yarn", lambda raw: raw.update(use_sliding_window=True, sliding_window=600, max_window_layers=1,
+                                                 layer_types=None)),
 ], ids=["qwen3_mlp_bias", "qwen2_biases", "yarn_top_level_original", "llama3_top_level_original",
         "yarn_top_level_original_float", "llama3_top_level_original_float",
         "yarn_no_max_positions", "sliding_window_on_no_layer", "rope_theta_in_rope_scaling",
-        "rope_theta_in_default_rope_scaling"])
-def test_config_fields_read_as_transformers_reads_them(tmp_path, name, edit):
+        "rope_theta_in_default_rope_scaling",
+        "sliding_window_equal_to_context", "sliding_window_past_yarn_context"])
+def test_config_fields_read_as_transformers_reads_them(tmp_path, name, edit, request):
     """Fields transformers reads its own way for these families. Used to fail: mlp_bias=true in a Qwen
     config.json (transformers' Qwen MLPs have no biases and ignore it) stopped load with "missing tensors"; a
     top-level original_max_position_embeddings (which transformers puts first for YaRN and llama3 RoPE) was
     ignored, and without max_position_embeddings YaRN fell back to 2048 positions instead of Qwen's 32768:
     logits off by 2-3; use_sliding_window=true was refused even when max_window_layers leaves no layer
     sliding, where transformers computes full attention; a rope_theta inside rope_scaling (where transformers
-    takes it from) was passed over for the top-level one or 10000: logits off by 0.2."""
+    takes it from) was passed over for the top-level one or 10000: logits off by 0.2; use_sliding_window=true with
+    a window no shorter than the context (Qwen2.5 ships sliding_window == max_position_embeddings) was refused,
+    where transformers' window masks nothing (checked over the whole context, 512 positions; YaRN's too)."""
     hf = _hf_checkpoint(tmp_path, name, edit)
     model, _ = ponder.load(tmp_path)
-    x = torch.randint(0, 320, (1, 300))
+    x = torch.randint(0, 320, (1, 512 if "sliding_window_" in request.node.name else 300))  # (the whole context)
     with torch.no_grad():
         assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
 
@@ -464,8 +471,10 @@ def test_config_fields_read_as_transformers_reads_them(tmp_path, name, edit):
      "use_sliding_window"),
     (lambda raw: raw.update(use_sliding_window=True, sliding_window=8,
                             layer_types=["full_attention", "sliding_attention"]), "use_sliding_window"),
-    (lambda raw: (raw.update(use_sliding_window=True, max_window_layers=0, layer_types=None),
-                  raw.pop("sliding_window")), "sliding_window=4096"),
+    (lambda raw: (raw.update(use_sliding_window=True, max_window_layers=0, layer_types=None,
+                             max_position_embeddings=8192), raw.pop("sliding_window")), "sliding_window=4096"),
+    (lambda raw: raw.update(use_sliding_window=True, sliding_window=511, max_window_layers=0, layer_types=None),
+     "sliding_window=511"),
     (lambda raw: raw.update(rope_scaling={"rope_type": "linear", "factor": 2.0}), "rope_scaling"),
     (lambda raw: raw.update(layer_types=["full_attention", "chunked_attention"]),
      "layer_types[1]='chunked_attention'"),
