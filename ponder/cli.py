@@ -1238,7 +1238,8 @@ def _check_system_flag(a, items: list[dict]) -> None:
 # `ponder eval` flags of one test-time method -> the keyword of ponder.scale they set
 _EVAL_METHOD_FLAGS = {"votes": "n_votes", "weighted": "weighted", "early_stop": "early_stop",
                       "candidates": "n_candidates", "scorer": "scorer", "rounds": "rounds", "budget": "budget",
-                      "waits_bf": "waits", "effort": "level", "answer_tokens": "answer_tokens"}
+                      "waits_bf": "waits", "effort": "level", "answer_tokens": "answer_tokens",
+                      "forced_answer": "forced_answer"}
 
 
 def cmd_eval(a):
@@ -2167,6 +2168,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--answer-tokens", type=_positive_int, default=None,
                     help="answer tokens of budget forcing and effort, in --sweep too (default: 16; after "
                          "a </think> the model's own solution: 512, or the context's room)")
+    ev.add_argument("--forced-answer", choices=("cue", "own"), default=None,
+                    help="budget forcing and effort, think-tag models: what follows the </think> that closes a "
+                         "thinking the budget cut: cue: '\\nFinal Answer:' and a one-line answer (s1's recipe); "
+                         "own: a blank line ('</think>\\n\\n', the format of Qwen3 and the DeepSeek-R1 distills) "
+                         "and the model's own answer, up to --answer-tokens (default: cue)")
     ev.add_argument("--waits", type=_nonneg_int, default=0, help="--sweep: Wait extensions for budget forcing")
     ev.add_argument("--out", "-o", default=None,
                     help="directory for config.json, summary.json and samples.jsonl (--sweep: config.json, "
@@ -2445,7 +2451,7 @@ def _stdout_closed() -> bool:
 
 # `ponder eval` options of one mode only: a single method's, or --sweep's.
 _EVAL_METHOD_ONLY = ("method", "n", "k", "votes", "weighted", "early_stop", "candidates", "scorer",
-                     "judge_model", "rubric", "rounds", "budget", "waits_bf", "effort")
+                     "judge_model", "rubric", "rounds", "budget", "waits_bf", "effort", "forced_answer")
 _EVAL_SWEEP_ONLY = ("ns", "budgets", "methods", "waits")
 _EVAL_TWINS = {"ns": "n", "budgets": "budget", "methods": "method", "waits": "waits_bf"}
 _EVAL_TWINS.update({v: k for k, v in _EVAL_TWINS.items()})

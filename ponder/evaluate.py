@@ -630,7 +630,8 @@ def _moot_settings(items) -> tuple:
 # a method keyword -> its `ponder eval` flag, for messages (cli._EVAL_METHOD_FLAGS the other way round)
 _KWARG_FLAGS = {"n_votes": "--votes", "weighted": "--weighted", "early_stop": "--early-stop",
                 "n_candidates": "--candidates", "scorer": "--scorer", "rounds": "--rounds", "budget": "--budget",
-                "waits": "--waits-bf", "level": "--effort", "answer_tokens": "--answer-tokens"}
+                "waits": "--waits-bf", "level": "--effort", "answer_tokens": "--answer-tokens",
+                "forced_answer": "--forced-answer"}
 # A setting of config.json or a progress header -> the `ponder eval` (--sweep) flag that sets it, for refusals: the
 # user typed flags ("its parallel_ns is [1, 2, 4]" named a key of the file). Those of Python's alone (n_boot, stop,
 # extract, equal, batch_problems, and kind) keep their names: no flag sets them.
@@ -1150,7 +1151,8 @@ def evaluate(
                                            mk.get("answer_tokens", bf["answer_tokens"].default),
                                            name=name.replace("_", " "),
                                            think_end=mk.get("think_end", bf["think_end"].default),
-                                           names=_item_names(items))
+                                           names=_item_names(items),
+                                           forced_answer=mk.get("forced_answer", bf["forced_answer"].default))
         else:  # before any progress bar; the longest prompt's item named (a benchmark file has hundreds)
             check_context(model, render_prompts(tok, prompts), max_new_tokens, names=_item_names(items))
     rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)

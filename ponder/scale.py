@@ -34,7 +34,9 @@ Methods
   For base models without think tags, "thinking" is the generated solution itself. Reasoning models that
   think inside <think>...</think> (Qwen3, DeepSeek-R1 distills; ``think_end``) think with "</think>" as a
   stop: a "</think>" reached early is what a wait replaces, and the budget closes the thinking with
-  "</think>", after which the answer is decoded (s1's recipe).
+  "</think>", after which the answer is decoded: by default after s1's cue ("</think>\nFinal Answer:" and
+  one line), or with ``forced_answer="own"`` in the think-tag models' own format ("</think>\n\n", then the
+  model writes its whole answer, as after a thinking it closed itself).
 * ``effort``: reasoning effort low / medium / high = a system-prompt line + a thinking budget per level
   (``EFFORT_LEVELS``), run through ``budget_forcing``. Plain-text prompts (base models, no chat template)
   get no system line: only the budget applies.
@@ -840,6 +842,23 @@ def _on_stop_kw(on_stop, indices) -> dict:
     return {} if on_stop is None else {"on_stop": lambda j, _, s: on_stop(indices[j], s)}
 
 
+# budget_forcing's forced_answer: "cue" (s1): a cut thinking is closed with [think_end +] answer_cue and a one-line
+# answer read after it; "own" (think tags only): closed with think_end + OWN_ANSWER_OPENING, the blank line Qwen3 and
+# the DeepSeek-R1 distills write between "</think>" and their answer (their chat templates render a past turn's
+# thinking as "...</think>\n\n", and Qwen3's enable_thinking=False prefills "<think>\n\n</think>\n\n"), and the model
+# then writes its answer as it would after closing the thinking itself: a whole solution, box at the end, not one line
+FORCED_ANSWERS = ("cue", "own")
+OWN_ANSWER_OPENING = "\n\n"
+
+
+def forced_opening(answer_cue: str, forced_answer: str = "cue") -> str:
+    """The text forced after a cut thinking (after think_end, with think tags): answer_cue, or for
+    forced_answer="own" the blank line think-tag models open their answer with."""
+    if forced_answer not in FORCED_ANSWERS:
+        raise PonderError(f"budget forcing: forced_answer={forced_answer!r}, expected 'cue' or 'own'")
+    return answer_cue if forced_answer == "cue" else OWN_ANSWER_OPENING
+
+
 def _cue_tokens(tok, answer_cue: str, think_end: str | None) -> int:
     """The tokens check_budget_context counts for the strings forced before the answer."""
     n = len(tok.encode(answer_cue, add_special_tokens=False))
@@ -881,11 +900,14 @@ def _answer_allowance(answer_tokens: int | None, think_end: str | None) -> tuple
 
 
 def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answer_tokens: int | None,
-                         name: str = "budget forcing", think_end: str | None = None, names=None) -> None:
+                         name: str = "budget forcing", think_end: str | None = None, names=None,
+                         forced_answer: str = "cue", first: int = 0) -> None:
     """The forced answer is decoded after prompt + thinking + cue: a budget whose forced answer cannot fit the
     context is refused before any thinking is drawn (not by the engine once it all has been). ``think_end`` as
     budget_forcing takes it ("auto": each prompt's own, ``think_ends``): a cut thinking is closed with it.
-    ``answer_tokens`` None: budget_forcing's default, which needs ANSWER_TOKENS of room."""
+    ``answer_tokens`` None: budget_forcing's default, which needs ANSWER_TOKENS of room. ``forced_answer`` as
+    budget_forcing takes it: "own" is refused for a prompt without think tags (named by ``names`` where given, else as
+    problem ``first`` + its index)."""
     from ponder.engine import check_context, render_prompts
 
     # evaluate calls this before budget_forcing sees them: a bad one would be a TypeError in the sum below
@@ -893,7 +915,15 @@ def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answ
     if answer_tokens is not None:
         _positive_int(f"{name}: answer_tokens", answer_tokens)
     answer_tokens = _answer_allowance(answer_tokens, None)[1]
-    ends, ids = think_ends(tok, prompts, think_end), render_prompts(tok, prompts)
+    answer_cue = forced_opening(answer_cue, forced_answer)  # (the text forced after a cut; a bad choice named)
+    ends = think_ends(tok, prompts, think_end)
+    if forced_answer == "own" and None in ends:
+        i = ends.index(None)
+        raise PonderError(f"{name}: forced_answer='own' closes a cut thinking with its think-tag delimiter and a blank "
+                          f"line (\"</think>\\n\\n\") for the model to answer after, and "
+                          f"{names[i] if names is not None else f'problem {first + i}'} thinks in no tags (think_end None): "
+                          "use forced_answer='cue'")
+    ids = render_prompts(tok, prompts)
     for end in dict.fromkeys(ends):  # ("auto": a cut thinking is closed with its prompt's own delimiter)
         idx = [i for i, e in enumerate(ends) if e == end]
         cue = _cue_tokens(tok, answer_cue, end)
@@ -906,7 +936,7 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
                    answer_cue: str = "\nFinal Answer:", answer_tokens: int | None = None, force: str = "auto",
                    temperature: float = 0.0, top_p: float = 1.0, top_k: int = 0, min_p: float = 0.0, stop=None,
                    seed: int = 0, index_offset: int = 0, extract: Extract | None = None,
-                   think_end: str | None = "auto") -> list[Outcome]:
+                   think_end: str | None = "auto", forced_answer: str = "cue") -> list[Outcome]:
     """s1 budget forcing (module docstring). The cap, on every problem:
 
         thinking tokens (generated, including a suppressed EOS) + inserted wait tokens <= budget
@@ -942,6 +972,13 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
     (a "</think>" the model wrote included, as a suppressed EOS is) + inserted waits, not a delimiter
     appended at the cut. A thinking that ends with EOS without a delimiter is handled as without think tags.
     A delimiter written with a token the tokenizer marks special is refused: sampled text leaves it out.
+
+    ``forced_answer``: what follows a forced close of the thinking. "cue" (default, s1's recipe): ``answer_cue``
+    and a one-line answer, as above. "own" (think tags only; refused without): think_end + "\n\n"
+    (``OWN_ANSWER_OPENING``), the format Qwen3 and the R1 distills write after "</think>", and then the model's
+    own answer up to ``answer_tokens``, decoded as after a thinking the model closed itself (no cue, no one-line
+    cut: their answer is a written solution with its box at the end). The final completion is then thinking +
+    "</think>\n\n" + answer; info["forced"] is as with the cue. ``answer_cue`` is not used.
     """
     _check_prompts(prompts)
     budget = _positive_int("budget forcing: budget", budget)
@@ -950,6 +987,7 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
     waits = _nonnegative_int("budget forcing: waits", waits)
     if force not in ("auto", "always"):
         raise PonderError(f"budget forcing: force={force!r}, expected 'auto' or 'always'")
+    opening = forced_opening(answer_cue, forced_answer)  # (a bad forced_answer named here)
     for name, text in (("wait_text", wait_text), ("answer_cue", answer_cue)):
         if not isinstance(text, str):
             raise PonderError(f"budget forcing: {name} must be a string, got {text!r}")
@@ -967,7 +1005,9 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
     # unseen
     check_sampling(temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p)
     check_index_offset(index_offset)
-    check_budget_context(model, tok, prompts, budget, answer_cue, answer_tokens, think_end=think_end)  # (all first)
+    # (all first; problems named by their index in the whole list)
+    check_budget_context(model, tok, prompts, budget, answer_cue, answer_tokens, think_end=think_end,
+                         forced_answer=forced_answer, first=index_offset)
     if len(set(ends)) > 1:
         # prompts with and without think tags: each run of one delimiter is a call of its own at its own offset.
         # Every draw is keyed by the problem's index, so each gets what it gets alone (a "</think>" resolved from
@@ -979,8 +1019,8 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
             out += budget_forcing(model, tok, prompts[lo:run[-1] + 1], budget=budget, waits=waits,
                                   wait_text=wait_text, answer_cue=answer_cue, answer_tokens=answer_tokens,
                                   force=force, temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p,
-                                  stop=stop, seed=seed,
-                                  index_offset=index_offset + lo, extract=extract, think_end=e)
+                                  stop=stop, seed=seed, index_offset=index_offset + lo, extract=extract,
+                                  think_end=e, forced_answer=forced_answer)
         return out
     think_end = ends[0]
     extract = _fn("extract", extract, default_extract)
@@ -1004,7 +1044,7 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
     lp_sum, lp_n = [0.0] * P, [0] * P
     capped: list[list[dict]] = [[] for _ in range(P)]  # draws the context's room capped (info["capped"])
     answer_tokens, answer_reserve = _answer_allowance(answer_tokens, think_end)
-    reserve = _cue_tokens(tok, answer_cue, think_end) + answer_reserve  # check_budget_context's count
+    reserve = _cue_tokens(tok, opening, think_end) + answer_reserve  # check_budget_context's count
     # (one stop string, as the engine takes it, is one: spread into the list it was its characters)
     think_stop = stop if think_end is None else [*([stop] if isinstance(stop, str) else stop or []), think_end]
     live = list(range(P))
@@ -1074,15 +1114,19 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
         return base_ids[i] + ids + (tok.encode_continuation(base[i] + kept[i], forced_text) if forced_text else [])
 
     forced, own = {}, {}
-    if force_idx:
-        forced = _forced_answers(model, tok, {i: context(i, head[i] + answer_cue) for i in force_idx},
-                                 force_idx, temperature, seed=seed, index_offset=index_offset,
+    # forced_answer="own": a forced close is followed by the model's own answer too, after its opening
+    cue_idx, free_idx = (force_idx, own_idx) if forced_answer == "cue" else ([], sorted(own_idx + force_idx))
+    forced_set = set(force_idx)
+    lead = [opening if i in forced_set else "" for i in range(P)]  # forced between think_end and the answer
+    if cue_idx:
+        forced = _forced_answers(model, tok, {i: context(i, head[i] + answer_cue) for i in cue_idx},
+                                 cue_idx, temperature, seed=seed, index_offset=index_offset,
                                  answer_tokens=answer_tokens, top_p=top_p, top_k=top_k, min_p=min_p, capped=capped,
                                  stop=stop)
-    if own_idx:
-        ctx = {i: context(i, head[i]) for i in own_idx}
+    if free_idx:
+        ctx = {i: context(i, head[i] + lead[i]) for i in free_idx}
         by_rem = {}
-        for i in own_idx:
+        for i in free_idx:
             by_rem.setdefault(_answer_room(model, ctx[i], answer_tokens, index_offset + i, capped[i]), []).append(i)
         got = {}
         for rem, group in sorted(by_rem.items()):
@@ -1090,7 +1134,7 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
                               seed=derive_seed(seed, "answer", "own"), index_offset=index_offset,
                               max_new_tokens=rem, top_p=top_p, top_k=top_k, min_p=min_p, stop=stop)
         own = {i: (got[i][0][0].text, got[i][0][0].finish_reason, got[i][0][0].token_ids, got[i][0][0].logprobs,
-                   got[i][1]) for i in own_idx}
+                   got[i][1]) for i in free_idx}
     out = []
     for i in range(P):
         text, answer, finish = thinking[i], answers[i], ended[i]
@@ -1100,14 +1144,14 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
             lat[i] += t
             lp_sum[i] += sum(lps)
             lp_n[i] += len(lps)
-            cue = answer_cue if i in forced else ""
+            cue = lead[i]  # (the cue, or forced_answer="own"'s opening: forced problems only)
             text = kept[i] + head[i] + cue + a_text
             # what a verifier of the final completion reads (a forced answer it cannot read falls back to the
             # thinking's own, as the extractor's priority rules say); think tags: the part after think_end, read
             # with it (an extractor for a prompt that opened the thinking, evaluate's extract_opened, read the part
             # alone as a thinking never closed: every answer None, while the reward judged the completion right)
             answer = extract(text if not head[i] else head[i] + cue + a_text)
-        info = {"thinking_tokens": used[i], "waits_used": waits_used[i], "forced": i in forced,
+        info = {"thinking_tokens": used[i], "waits_used": waits_used[i], "forced": i in forced_set,
                 "budget": budget, "thinking_ended": ended[i]}
         if think_end is not None:
             info["think_end"] = think_end

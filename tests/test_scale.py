@@ -1392,6 +1392,30 @@ def test_budget_forcing_budget_closes_thinking_then_the_answer_follows(think_tag
     assert o.info["thinking_tokens"] == budget and o.info["waits_used"] == 1
 
 
+def test_budget_forcing_forced_answer_own_closes_as_think_tag_models_do(tokenizer):
+    """forced_answer="own": a cut thinking is closed with "</think>\n\n" (Qwen3's and the R1 distills' format) and
+    the model's own answer follows, read past its first line (the cue's answer is one line). A thinking the model
+    closed itself is as with the cue; prompts without think tags are refused by name."""
+    tok = tokenizer
+    model = think_tag_model(tok, [("q<think>", "z</think>\\boxed{7}"), ("</think>\n\n", "So: \\boxed{7}")])
+    o = scale.budget_forcing(model, tok, ["q<think>"], budget=1, answer_tokens=16, forced_answer="own")[0]
+    assert o.text == "z</think>\n\nSo: \\boxed{7}" and o.answer == "7"
+    assert o.info["forced"] and o.info["thinking_ended"] == "length" and o.info["thinking_tokens"] == 1
+    assert o.tokens == 1 + len(tok.encode_continuation("q<think>z</think>\n\n", "So: \\boxed{7}")) + 1  # z; EOS
+    cue = scale.budget_forcing(model, tok, ["q<think>"], budget=1, answer_tokens=16)[0]  # (the default: s1's cue)
+    assert cue.text.startswith("z</think>\nFinal Answer:") and cue.info["forced"]
+    o = scale.budget_forcing(model, tok, ["q<think>"], budget=20, answer_tokens=16, forced_answer="own")[0]
+    assert o.text == "z</think>\\boxed{7}" and not o.info["forced"]
+    # an answer of several lines is read on to answer_tokens (this model repeats "Sum.\n", 5 tokens: two lines)
+    model = think_tag_model(tok, [("q<think>", "z"), ("</think>\n\n", "Sum.\n")])
+    o = scale.budget_forcing(model, tok, ["q<think>"], budget=1, answer_tokens=10, forced_answer="own")[0]
+    assert o.text == "z</think>\n\nSum.\nSum.\n" and o.finish_reason == "length"
+    with pytest.raises(PonderError, match=r"^budget forcing: forced_answer='own' .* problem 1 thinks in no tags"):
+        scale.budget_forcing(model, tok, ["q<think>", "q"], budget=1, forced_answer="own")
+    with pytest.raises(PonderError, match=r"^budget forcing: forced_answer='s1', expected 'cue' or 'own'$"):
+        scale.budget_forcing(model, tok, ["q<think>"], budget=1, forced_answer="s1")
+
+
 def test_budget_forcing_auto_think_end_is_each_prompts_own(think_tags):
     """think_end="auto" is resolved per prompt: a plain prompt's outcome does not depend on whether a prompt that
     thinks in tags shares its call (an evaluation's chunk of problems). It took "</think>" for every prompt of a
