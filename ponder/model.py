@@ -376,8 +376,10 @@ def _check_sliding_window(window, cfg: ModelConfig, source: str) -> None:
     max_position_embeddings); a window shorter than the context is refused (not implemented)."""
     if window is None:
         return
+    if not _is_int(window):  # (transformers' mask arithmetic takes a count of positions)
+        raise PonderError(f"{source}: sliding_window must be an integer or null, got {_short(window)}")
     ctx = cfg.context_length
-    if _is_int(window) and window >= ctx:
+    if window >= ctx:
         return
     raise PonderError(f"{source}: use_sliding_window=true (sliding_window={_short(window)}) is not supported "
                       f"below the context length {ctx} (a window at least that long masks nothing and is accepted)")
