@@ -1068,6 +1068,32 @@ def test_top_p_keeps_no_token_past_a_prefix_whose_mass_is_exactly_top_p():
             assert int(tok) == k
 
 
+def test_filters_draw_from_what_transformers_warpers_keep():
+    """temperature, top-k, top-p and min-p together keep the tokens transformers' logits warpers keep, applied in
+    generate()'s order (temperature, top-k, top-p, min-p), and the draw is the inverse CDF of that kept
+    distribution at the row's uniform: checked on random logits (no ties: a tie at a cut is broken either way)."""
+    transformers = pytest.importorskip("transformers")
+    g = torch.Generator().manual_seed(0)
+    for trial in range(12):
+        V = [7, 50, 333][trial % 3]
+        logits = torch.randn(16, V, generator=g) * (0.5 + trial / 3)
+        keys = torch.arange(16, dtype=torch.int64) + 100 * trial
+        for T, k, p, m in [(1.0, 0, 0.9, 0.0), (0.7, 5, 1.0, 0.1), (1.3, 20, 0.5, 0.05), (0.5, 3, 0.3, 0.3),
+                           (1.0, 0, 1.0, 0.2), (2.0, 40, 0.95, 0.0)]:
+            warpers = [transformers.TemperatureLogitsWarper(T)] + (
+                [transformers.TopKLogitsWarper(k)] if k else []) + (
+                [transformers.TopPLogitsWarper(p)] if p < 1 else []) + (
+                [transformers.MinPLogitsWarper(m)] if m else [])
+            scores = logits.clone()
+            for w in warpers:
+                scores = w(None, scores)
+            probs = torch.softmax(logits.double() / T, -1).masked_fill(~torch.isfinite(scores), 0.0)
+            cdf = probs.cumsum(-1)
+            want = torch.searchsorted(cdf, (uniform(keys, 2).double() * cdf[:, -1])[:, None])[:, 0]
+            tok, _ = choose_tokens(logits, keys, 2, T, k, p, m)
+            assert torch.equal(tok, want), (trial, T, k, p, m)
+
+
 @pytest.mark.parametrize("top_p", [1e-46, 1e-300, 5e-324])
 def test_a_top_p_below_float32s_smallest_keeps_the_most_likely_token(top_p):
     """top_p in (0, 1) always leaves the most likely token drawable (the nucleus is never empty). A top_p below
