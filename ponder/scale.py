@@ -849,6 +849,7 @@ def _on_stop_kw(on_stop, indices) -> dict:
 # then writes its answer as it would after closing the thinking itself: a whole solution, box at the end, not one line
 FORCED_ANSWERS = ("cue", "own")
 OWN_ANSWER_OPENING = "\n\n"
+S1_ANSWER_CUE = "\nFinal Answer:"  # (budget_forcing's default answer_cue)
 
 
 def forced_opening(answer_cue: str, forced_answer: str = "cue") -> str:
@@ -856,6 +857,9 @@ def forced_opening(answer_cue: str, forced_answer: str = "cue") -> str:
     forced_answer="own" the blank line think-tag models open their answer with."""
     if forced_answer not in FORCED_ANSWERS:
         raise PonderError(f"budget forcing: forced_answer={forced_answer!r}, expected 'cue' or 'own'")
+    if forced_answer == "own" and answer_cue != S1_ANSWER_CUE:  # (it would be silently unused)
+        raise PonderError(f"budget forcing: answer_cue={answer_cue!r} is not used with forced_answer='own' (the "
+                          "model answers after \"</think>\\n\\n\" with no cue); leave it out or use forced_answer='cue'")
     return answer_cue if forced_answer == "cue" else OWN_ANSWER_OPENING
 
 
@@ -933,7 +937,7 @@ def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answ
 
 
 def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wait_text: str = "\nWait",
-                   answer_cue: str = "\nFinal Answer:", answer_tokens: int | None = None, force: str = "auto",
+                   answer_cue: str = S1_ANSWER_CUE, answer_tokens: int | None = None, force: str = "auto",
                    temperature: float = 0.0, top_p: float = 1.0, top_k: int = 0, min_p: float = 0.0, stop=None,
                    seed: int = 0, index_offset: int = 0, extract: Extract | None = None,
                    think_end: str | None = "auto", forced_answer: str = "cue") -> list[Outcome]:

@@ -1414,6 +1414,8 @@ def test_budget_forcing_forced_answer_own_closes_as_think_tag_models_do(tokenize
         scale.budget_forcing(model, tok, ["q<think>", "q"], budget=1, forced_answer="own")
     with pytest.raises(PonderError, match=r"^budget forcing: forced_answer='s1', expected 'cue' or 'own'$"):
         scale.budget_forcing(model, tok, ["q<think>"], budget=1, forced_answer="s1")
+    with pytest.raises(PonderError, match=r"^budget forcing: answer_cue='\\nAnswer:' is not used with forced_answer"):
+        scale.budget_forcing(model, tok, ["q<think>"], budget=1, forced_answer="own", answer_cue="\nAnswer:")
 
 
 def test_budget_forcing_auto_think_end_is_each_prompts_own(think_tags):
