@@ -982,7 +982,7 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
     (``OWN_ANSWER_OPENING``), the format Qwen3 and the R1 distills write after "</think>", and then the model's
     own answer up to ``answer_tokens``, decoded as after a thinking the model closed itself (no cue, no one-line
     cut: their answer is a written solution with its box at the end). The final completion is then thinking +
-    "</think>\n\n" + answer; info["forced"] is as with the cue. ``answer_cue`` is not used.
+    "</think>\n\n" + answer; info["forced"] is as with the cue. An ``answer_cue`` given with it is refused (unused).
     """
     _check_prompts(prompts)
     budget = _positive_int("budget forcing: budget", budget)
