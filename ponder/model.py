@@ -69,6 +69,10 @@ class ModelConfig:
             )
         if self.head_dim % 2:
             raise PonderError(f"head_dim={self.head_dim} must be even for RoPE")
+        # a window in extra (written back on save) that transformers would use: refused here as from_hf refuses
+        # it, since this model runs full attention; a config built in Python used to be saved as one that
+        # transformers runs with the window (from_hf wraps this message with the file's name)
+        _check_sliding_window(_sliding_window_in_use(self._hf_window_fields(), self.model_type), self)
 
     # ---- HF config.json <-> ModelConfig -------------------------------------------------------
     @classmethod
@@ -246,6 +250,15 @@ class ModelConfig:
                 s = {**s, **{k: v for k, v in (("low_freq_factor", 1.0), ("high_freq_factor", 4.0)) if s.get(k) is None}}
             self.rope_scaling = None if kind == "default" else {**s, "rope_type": kind}
 
+    def _hf_window_fields(self) -> dict:
+        """The sliding-window fields of the config.json `to_hf` writes (its defaults: no layer slides)."""
+        d = {**self.extra, "num_hidden_layers": self.num_hidden_layers}
+        if self.model_type in ("qwen2", "qwen3"):
+            d.setdefault("use_sliding_window", False)
+            d.setdefault("sliding_window", None)
+            d.setdefault("max_window_layers", self.num_hidden_layers)
+        return d
+
     def to_hf(self) -> dict:
         """The config.json of this model, which transformers reads as the same model; PonderError for a layout
         transformers' class for this model_type cannot hold (it would drop or invent weights)."""
@@ -289,6 +302,8 @@ class ModelConfig:
             out.setdefault("max_window_layers", self.num_hidden_layers)
         if self.rope_scaling is None:
             out.pop("rope_scaling")
+        # (again here: a field changed since construction, num_hidden_layers past max_window_layers say)
+        _check_sliding_window(_sliding_window_in_use(out, mt), self)
         return out
 
     @property
@@ -369,19 +384,20 @@ def _sliding_window_in_use(d: dict, mt: str):
     return window if not isinstance(types, list) or "sliding_attention" in types else None
 
 
-def _check_sliding_window(window, cfg: ModelConfig, source: str) -> None:
+def _check_sliding_window(window, cfg: ModelConfig, source: str | None = None) -> None:
     """A window no sequence outgrows is full attention: transformers' mask lets a query see the keys at most
     window - 1 positions back, so a window >= the context length (Ponder's longest sequence, as the engine and
     trainers refuse longer ones) masks nothing. Real configs ship that (Qwen2.5's sliding_window equal to
     max_position_embeddings); a window shorter than the context is refused (not implemented)."""
     if window is None:
         return
+    where = f"{source}: " if source else ""
     if not _is_int(window):  # (transformers' mask arithmetic takes a count of positions)
-        raise PonderError(f"{source}: sliding_window must be an integer or null, got {_short(window)}")
+        raise PonderError(f"{where}sliding_window must be an integer or null, got {_short(window)}")
     ctx = cfg.context_length
     if window >= ctx:
         return
-    raise PonderError(f"{source}: use_sliding_window=true (sliding_window={_short(window)}) is not supported "
+    raise PonderError(f"{where}use_sliding_window=true (sliding_window={_short(window)}) is not supported "
                       f"below the context length {ctx} (a window at least that long masks nothing and is accepted)")
 
 

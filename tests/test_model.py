@@ -530,6 +530,23 @@ def test_save_refuses_layouts_transformers_cannot_hold(tmp_path, kw, field):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_sliding_window_built_in_python_is_refused_as_on_load(tmp_path):
+    """A window shorter than the context that some layer would use (here max_window_layers=1 of 2) is refused
+    when the config is built, as from_hf refuses it in a config.json. Used to be accepted and saved: Ponder ran full
+    attention, transformers ran the saved config.json with the 8-token window (logits off by 3-6), and ponder.load
+    refused the directory. A window no layer uses stays accepted; a config changed after it was built so that a
+    layer would use it is refused at save, before anything is written."""
+    window = {"use_sliding_window": True, "sliding_window": 8}
+    with pytest.raises(PonderError, match=r"^use_sliding_window=true \(sliding_window=8\) is not supported below"):
+        ModelConfig(**BASE, model_type="qwen2", extra={**window, "max_window_layers": 1})
+    cfg = ModelConfig(**BASE, model_type="qwen2", extra={**window, "max_window_layers": 2})
+    assert ModelConfig.from_hf(cfg.to_hf()).to_hf() == cfg.to_hf()
+    cfg.num_hidden_layers = 3
+    with pytest.raises(PonderError, match=r"sliding_window=8"):
+        ponder.save(Transformer(cfg), fixed_tokenizer(), tmp_path / "ck")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("name", ["qwen3", "qwen2"])
 def test_a_config_from_a_checkpoint_with_other_layer_counts_saves_a_config_transformers_reads(tmp_path, name):
     """A Qwen config.json saved by transformers lists layer_types, one per layer, which ModelConfig keeps in extra
