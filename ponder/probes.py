@@ -1341,10 +1341,17 @@ def run_contamination_probe(
     contamination.json. An item whose prompt is chat messages with no last user message of text is refused.
     ``chat`` and ``system``: the perturbation's answers are asked as eval's ``chat``/``system`` ask them (a text
     prompt as a user message, after ``system``); the prefixes are the problem's raw text either way. Recorded in
-    ``settings``.
+    ``settings``, with the tokenizer's ``template_kwargs`` as ``chat_template_kwargs``.
     """
     from ponder.engine import sample
-    from ponder.evaluate import _check_flag, _items_digest, _prompt_of, _weights_digest, atomic_write_text
+    from ponder.evaluate import (
+        _check_flag,
+        _items_digest,
+        _jsonable,
+        _prompt_of,
+        _weights_digest,
+        atomic_write_text,
+    )
 
     seed = _check_seed("contamination probe", seed)
     _check_flag("chat", chat)
@@ -1421,7 +1428,9 @@ def run_contamination_probe(
                 # and what was probed: the verdicts of several checkpoints, each in its own directory, did not say
                 # which was which (eval's config.json records these)
                 "model": model_name, "weights_sha256": _weights_digest(model), "items_sha256": _items_digest(items),
-                "chat": bool(chat), "system": system}
+                "chat": bool(chat), "system": system,
+                # (as eval's config.json: probes of one model with and without Qwen3's thinking read the same)
+                "chat_template_kwargs": _jsonable(getattr(tok, "template_kwargs", None) or {})}
     if pf is not None:  # an unknown reward failed after the whole prefix probe had been generated
         from ponder.evaluate import make_reward
 
@@ -1552,10 +1561,10 @@ def run_diversity_probe(
     intra_model_homogeneity}, "inter": inter_model_homogeneity}``; ``out_dir`` gets diversity.json and
     diversity_heatmap.png (the inter-model similarity matrix). ``chat`` and ``system``: each text prompt as a user
     message (after ``system``), as eval's ``chat``/``system`` send it; a prompt of chat messages as it is. Recorded
-    in the result.
+    in the result, with each tokenizer's ``template_kwargs`` ({name: kwargs}) as ``chat_template_kwargs``.
     """
     from ponder.engine import sample
-    from ponder.evaluate import _check_flag, _prompt_of, atomic_write_text
+    from ponder.evaluate import _check_flag, _jsonable, _prompt_of, atomic_write_text
 
     if isinstance(models, (tuple, list)) and len(models) == 2 and not isinstance(models[0], (tuple, list)):
         models = {"model": tuple(models)}
@@ -1599,7 +1608,10 @@ def run_diversity_probe(
         "models": list(models), "n_prompts": len(prompts), "n_samples": n_samples, "temperature": temperature,
         # the rest of what the samples were drawn and compared with: the file alone reproduces the result
         "top_p": top_p, "max_new_tokens": max_new_tokens, "seed": seed, "method": method, "ngram_n": ngram_n,
-        "chat": bool(chat), "system": system, "truncation_rate": truncated,
+        "chat": bool(chat), "system": system,
+        # each model's template variables, as eval's sweep records them: the same prompts rendered otherwise
+        "chat_template_kwargs": {m: _jsonable(getattr(t, "template_kwargs", None) or {}) for m, (_, t) in models.items()},
+        "truncation_rate": truncated,
         "intra": {name: intra_model_homogeneity(t, method=method, n=ngram_n, seed=seed) for name, t in texts.items()},
         "inter": inter_model_homogeneity(texts, method=method, n=ngram_n),
     }

@@ -1694,8 +1694,29 @@ def test_contamination_json_records_the_settings_that_produced_it(tiny_random, t
     want = {"seed": 7, "max_new_tokens": 8, "fractions": [0.6], "control": True, "ngram_n": 3,
             "train_file": str(train), "reward": "math", "model": None,
             "weights_sha256": _weights_digest(tiny_random[0]), "items_sha256": _items_digest(items), "chat": False,
-            "system": None}
+            "system": None, "chat_template_kwargs": {}}
     assert res["settings"] == saved["settings"] == want
+
+
+def test_probes_record_the_chat_template_kwargs(tiny_random, tmp_path):
+    """contamination.json and diversity.json did not record the tokenizer's template_kwargs (`ponder probe
+    --chat-template-kwargs`), as eval's config.json does: probes with and without Qwen3's thinking read the same.
+    Diversity records each model's, as eval's sweep does."""
+    import copy
+
+    from ponder.probes import run_contamination_probe, run_diversity_probe
+    from ponder.tasks import generate
+
+    model, plain = tiny_random
+    tok = copy.copy(plain)
+    tok.template_kwargs = {"enable_thinking": False}
+    items = generate("arith", "test", 2, seed=0)
+    res = run_contamination_probe(model, tok, items, max_new_tokens=2, fractions=(0.6,), out_dir=tmp_path / "c")
+    saved = json.loads((tmp_path / "c" / "contamination.json").read_text())["settings"]
+    assert res["settings"]["chat_template_kwargs"] == saved["chat_template_kwargs"] == {"enable_thinking": False}
+    # (no out_dir: diversity.json is this result as JSON, and its heatmap takes seconds to draw)
+    res = run_diversity_probe({"off": (model, tok), "default": (model, plain)}, items, n_samples=2, max_new_tokens=2)
+    assert res["chat_template_kwargs"] == {"off": {"enable_thinking": False}, "default": {}}
 
 
 def test_contamination_json_says_which_model_and_items_it_probed(tiny_random, tmp_path):
