@@ -408,8 +408,9 @@ def test_verify_file_other_kinds(tmp_path):
 
 
 @pytest.mark.parametrize("lines,match", [
-    (['{"completion": "a", "gold": "1"}', '{"completion": "b", "gold": "2"}', '{"completion": '],
-     r"in\.jsonl:3: invalid JSON \("),
+    # the row's own column, as --data's loader says it: the line end read with it said "line 2 column 1" of line 3
+    (['{"completion": "a", "gold": "1"}', '{"completion": "b", "gold": "2"}', '{"completion": "c", "gold": "3"'],
+     r"in\.jsonl:3: invalid JSON: Expecting ',' delimiter \(column 32\)$"),
     # the math gold may be 'answer' too (--help says so): the message names both
     (['{"completion": "a", "gold": "1"}', '{"completion": "b"}'], r"in\.jsonl:2: missing field 'gold' \(or 'answer'\)"),
     (['{"gold": "1"}'], r"in\.jsonl:1: missing field 'completion' \(have: gold\)$"),
@@ -426,7 +427,7 @@ def test_verify_file_other_kinds(tmp_path):
     # json.dump(rows, f) (indented or not) said only "expected a JSON object, got list" or "invalid JSON"
     (['[{"completion": "a", "gold": "1"}]'], r"in\.jsonl:1: expected a JSON object, got list; the file looks like "
                                              r"a JSON array of rows: verify reads JSON Lines \(one object a line\)$"),
-    (['[', '  {"completion": "a", "gold": "1"}', ']'], r"in\.jsonl:1: invalid JSON \(.*\); the file looks like one "
+    (['[', '  {"completion": "a", "gold": "1"}', ']'], r"in\.jsonl:1: invalid JSON: .*; the file looks like one "
                                                       "JSON document over several lines: verify reads JSON Lines$"),
 ])
 def test_verify_file_bad_input_leaves_nothing_half_written(tmp_path, lines, match):

@@ -66,13 +66,17 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
                 if not line.strip():
                     continue
                 where = f"{path}:{lineno}"
-                try:
-                    row = _json_loads(line)  # each fraction's text kept: the gold as written, the output as read
+                try:  # each fraction's text kept: the gold as written, the output as read; without the line
+                    # end, which JSON counts as the start of a line 2 ("bad.jsonl:1: ... line 2 column 1"), as the
+                    # data loaders read a row
+                    row = _json_loads(line.rstrip("\r\n"))
                 except ValueError as e:
                     hint = ""
                     if not rows and line.strip() in ("[", "{", "[{"):  # json.dump(rows, f, indent=2)
                         hint = "; the file looks like one JSON document over several lines: verify reads JSON Lines"
-                    raise PonderError(f"{where}: invalid JSON ({e}){hint}") from None
+                    # (a ValueError that is no JSONDecodeError: an integer past Python's 4300-digit limit)
+                    why = f"{e.msg} (column {e.colno})" if isinstance(e, json.JSONDecodeError) else str(e).split(";")[0]
+                    raise PonderError(f"{where}: invalid JSON: {why}{hint}") from None
                 except RecursionError:
                     raise PonderError(f"{where}: invalid JSON (nested too deeply)") from None
                 except DuplicateKey as e:
