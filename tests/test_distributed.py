@@ -2315,11 +2315,35 @@ def _fsdp_warnings(dp):
     return [str(w.message) for w in seen]
 
 
-def test_fsdp_learner_prints_no_warning_of_wrong_gradients():
+def _one_rank(dp):
+    """What the tests of one spawned rank read, from one spawn: the FSDP2 learner's warnings, and the module of each
+    lock a tqdm bar takes on a rank (once a bar was made, as rank 0's progress bar is)."""
+    from tqdm.auto import tqdm
+
+    tqdm(total=1, disable=True).close()
+    lock = tqdm.get_lock()
+    return {"fsdp_warnings": _fsdp_warnings(dp), "bar_lock": [type(x).__module__ for x in getattr(lock, "locks", [lock])]}
+
+
+@pytest.fixture(scope="module")
+def one_rank():
+    (said,) = ddp.spawn(_one_rank, 1, threads=1)
+    return said
+
+
+def test_a_spawned_ranks_progress_bar_holds_no_semaphore_a_killed_rank_would_leak(one_rank):
+    """A rank's first tqdm bar made a multiprocessing lock (a semaphore registered with the driver's resource
+    tracker): when a rank was killed, torch stopped rank 0 with SIGTERM, its bar's semaphore was never unregistered,
+    and `ponder grpo --nproc 2` ended with "UserWarning: resource_tracker: There appear to be 1 leaked semaphore
+    objects" (2 lines) under its one-line error."""
+    assert one_rank["bar_lock"] and not [m for m in one_rank["bar_lock"] if m.startswith("multiprocessing")], one_rank
+
+
+def test_fsdp_learner_prints_no_warning_of_wrong_gradients(one_rank):
     """Every rank of a --fsdp run printed torch's 'FSDP2-wrapped module (FSDPTransformer) returned a view tensor. An
     in-place op on this view ... can cause backward to fail or produce wrong gradients' (2 lines): the trainer changes
     no output in place, and the gradients equal the single process's (test_two_ranks_equal_one_process)."""
-    (said,) = ddp.spawn(_fsdp_warnings, 1, threads=1)
+    said = one_rank["fsdp_warnings"]
     assert not [w for w in said if "view tensor" in w], said
 
 

@@ -349,6 +349,13 @@ def _entry(rank, fn, args, world, port, backend, threads, outdir):
                       LOCAL_RANK=str(rank))
     if threads:
         torch.set_num_threads(threads)
+    # tqdm's first bar (rank 0's progress) makes a multiprocessing lock, a named semaphore registered with the
+    # driver's resource tracker. A rank stopped by a signal (torch's join SIGTERMs the others once one dies) never
+    # unregisters it, and the tracker printed "UserWarning: resource_tracker: There appear to be 1 leaked semaphore
+    # objects" (2 lines) under the run's one-line error. A rank's bars are its own process's: a thread lock will do.
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
     finished = False
     try:
         # a client of the store the driver serves (rank 0 serving it would bind the port again: see spawn)
