@@ -2290,7 +2290,7 @@ def main(argv=None) -> int:
             print(said, file=sys.stderr)  # (every rank printed it: N copies of one command)
             return 128 + signum
         run = _resumable_run(a)
-        hint = f"; continue with: ponder {a.command} --out {shlex.quote(run)} --resume{_scale_out(a)}" if run else ""
+        hint = f"; continue with: {_continue_command(a, run)}" if run else ""
         if _resumable_eval(a):  # its options are not saved: the same command line again, with --resume
             hint = f"; continue with: ponder {shlex.join(line + ([] if a.resume else ['--resume']))}"
         if a.command == "eval" and a.sweep and a.out is not None:
@@ -2358,6 +2358,12 @@ def _torchrun_rank() -> int | None:
         return None
 
 
+def _env_count(name: str) -> int | None:
+    """A positive integer from the environment, else None."""
+    v = os.environ.get(name, "")
+    return int(v) if v.isdigit() and int(v) > 0 else None
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP, handled as Ctrl-C is (the same cleanup and resume hint), remembering which signal."""
 
@@ -2405,6 +2411,20 @@ def _resumable_run(a) -> str | None:
         return None
     run = a.resume if isinstance(getattr(a, "resume", None), str) else getattr(a, "out", None)
     return run if run and (Path(run) / "checkpoint" / STATE).is_file() else None
+
+
+def _continue_command(a, run: str) -> str:
+    """The command that continues an interrupted run on the ranks or actors it ran on. Under torchrun, torchrun's:
+    the line said 'ponder grpo --out RUN --resume', one process taking the whole batch where N ranks (N GPUs) had
+    shared it (and rounding otherwise than they did)."""
+    cmd = f"{a.command} --out {shlex.quote(run)} --resume"
+    # (asked while the command stops: a malformed variable reads as absent, where a second error would hide the first)
+    world = _env_count("WORLD_SIZE") if a.command == "grpo" and _torchrun_rank() is not None else None
+    if world is not None and world > 1:
+        local = _env_count("LOCAL_WORLD_SIZE") or world
+        machines = f" on each of the run's {world // local} machines" if local < world else ""
+        return f"torchrun --nproc_per_node {local} -m ponder.cli {cmd}{machines}"
+    return f"ponder {cmd}{_scale_out(a)}"
 
 
 def _scale_out(a) -> str:

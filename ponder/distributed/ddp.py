@@ -675,17 +675,18 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     check_inputs(cfg, run_dir, resume=resume)
     # (--threads set the driver's threads alone: the ranks, fresh processes, ran their default share of the cores)
     return Path(spawn(_train_rank, nproc, cfg, str(run_dir), resume, progress, backend="gloo", threads=threads,
-                      died_hint=functools.partial(_left_to_resume, Path(run_dir)))[0])
+                      died_hint=functools.partial(_left_to_resume, Path(run_dir), nproc))[0])
 
 
-def _left_to_resume(run: Path) -> str:
+def _left_to_resume(run: Path, nproc: int) -> str:
     """What a grpo run whose rank died left to continue from, for the line naming the rank: a rank killed before the
-    first checkpoint was said to leave an intact checkpoint to --resume, which then refused the directory."""
+    first checkpoint was said to leave an intact checkpoint to --resume, which then refused the directory. The
+    ranks are named with it: a plain --resume continues in one process (config.json does not record the ranks)."""
     from ..train import STATE
 
     # (a save killed between its renames left the checkpoint set aside, which --resume puts back)
     if (run / "checkpoint" / STATE).is_file() or any(run.glob(".checkpoint.old-*")):
-        return "; the run's last checkpoint is intact: continue with --resume"
+        return f"; the run's last checkpoint is intact: continue with --resume --nproc {nproc}"
     if (run / "config.json").is_file():  # (the run's own: a new run refuses the directory)
         return (f"; it died before the run's first checkpoint, so --resume has nothing to continue: remove {run} and "
                 "run the command again")
