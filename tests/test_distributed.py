@@ -2970,3 +2970,24 @@ def test_a_ranks_scorer_error_names_the_input_and_its_item():
         score(lambda c, it: it["answer"] == c, ["a"] * 5, items)
     with pytest.raises(PonderError, match=r"^item 3: bad$"):  # a PonderError is the single process's own line
         score(lambda c, it: (_ for _ in ()).throw(PonderError("item 3: bad")), ["a"] * 5, items)
+
+
+def test_a_run_resumed_on_another_number_of_ranks_says_it_is_not_bit_identical(tmp_path, ckpt, data, capsys):
+    """A plain --resume of a `--nproc 2` (or torchrun) run continued in one process without a word: one process sums
+    the gradient in another order than 2 ranks (~1e-6 apart), so the resumed run is not the uninterrupted one bit for
+    bit. The checkpoint records the ranks it was trained on (here a 2-rank run's, as the ranks write it: its record
+    set to 2) and a resume on another count says so, once."""
+    run = train(GRPOConfig(**{**SMALL, "model": str(ckpt), "data": str(data), "steps": 1, "save_every": 1}),
+                tmp_path / "run", progress=False)
+    f = run / "checkpoint" / "trainer_state.pt"
+    state = torch.load(f, weights_only=True)
+    assert state["extra"]["world"] == 1  # one process's
+    state["extra"]["world"] = 2
+    torch.save(state, f)
+    capsys.readouterr()
+    train(GRPOConfig(**{**SMALL, "model": str(ckpt), "data": str(data), "steps": 2, "save_every": 1}), run, resume=True,
+          progress=False)
+    err = capsys.readouterr().err
+    assert err.count("resume: the run trained on 2 data-parallel ranks and continues in one process: ") == 1, err
+    assert "--nproc 2" in err
+    assert torch.load(f, weights_only=True)["extra"]["world"] == 1

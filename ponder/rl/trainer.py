@@ -642,6 +642,22 @@ def _draw(pool, n, seed, step, attempt, curriculum, drawn=frozenset()) -> list[i
     return picked
 
 
+def note_world(state, world: int) -> None:
+    """Say so when a run resumes on another number of data-parallel ranks than its checkpoint was trained on: N ranks
+    sum the gradient in another order than one process (~1e-6 apart, distributed/ddp.py), so the resumed run is
+    close to, not bit-identical with, the uninterrupted one. A plain --resume of a `--nproc 2` or torchrun run
+    continued in one process without a word. (A checkpoint from before the count was recorded: nothing to say.)"""
+    had = (state.get("extra") or {}).get("world") if isinstance(state.get("extra"), dict) else None
+    if isinstance(had, int) and not isinstance(had, bool) and had >= 1 and had != world:
+        def where(n):
+            return "in one process" if n == 1 else f"on {n} data-parallel ranks"
+
+        back = f"; resume on its {had} ranks (--nproc {had}, or torchrun's) for that" if had > 1 else ""
+        print(f"resume: the run trained {where(had)} and continues {where(world)}: the gradient is summed in another "
+              "order, so the resumed run is close to (~1e-6), not bit-identical with, an uninterrupted one" + back,
+              file=sys.stderr)
+
+
 # only rank 0 writes the run directory: the other ranks of its run take no lock
 @locks_run("run_dir", when=lambda a: a.get("dp") is None or a["dp"].rank == 0)
 def train(
@@ -793,6 +809,8 @@ def train(
         print(f"grpo: resuming an off-policy run from a checkpoint without its rollout in flight: step {start + 1} "
               "samples with the checkpoint's weights (the uninterrupted run would use the copy one update older), "
               "so the run continues close to, not equal to, the uninterrupted one", file=sys.stderr)
+    if resume and main:  # the learner's ranks (config.json does not record them): another count resumes, rounding
+        note_world(state, 1 if dp is None else dp.world)  # otherwise; said, as another --threads is
     if resume and main:  # all checked: now the run directory may change
         changed = {k: v for k, v in (extra_config or {}).items() if saved.get(k) != v}
         # a --threads given: the run's count from now on, which a later plain --resume continues at
@@ -944,7 +962,7 @@ def train(
                 if future is not None:  # the rollout running ahead updates the curriculum: let it finish
                     concurrent.futures.wait([future])
                 full.eval()
-                extra = {"monitor": monitor.state_dict(), "run": record,
+                extra = {"monitor": monitor.state_dict(), "run": record, "world": 1 if dp is None else dp.world,
                          "curriculum": curriculum.state_dict() if curriculum else None, **({"frozen": frozen} if frozen else {})}
                 if behaviour is not None:  # what the next step trains on: the rollout itself, or its sampler
                     done = future is not None and future.exception() is None
