@@ -1982,12 +1982,20 @@ def test_a_run_stopped_under_torchrun_says_how_to_continue_once(tmp_path, monkey
     (run / "checkpoint" / STATE).write_bytes(b"")
     for k, v in dict(WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT="29500").items():
         monkeypatch.setenv(k, v)
-    for rank, said in (("0", f"terminated (SIGTERM); continue with: ponder grpo --out {run} --resume\n"),
+    # (and it names torchrun's command: 'ponder grpo --out RUN --resume' continued the ranks' run in one process)
+    for rank, said in (("0", f"terminated (SIGTERM); continue with: torchrun --nproc_per_node 2 -m ponder.cli grpo "
+                             f"--out {run} --resume\n"),
                        ("1", "terminated (SIGTERM)\n")):
         monkeypatch.setenv("RANK", rank)
         monkeypatch.setenv("LOCAL_RANK", rank)
         assert main(["grpo", "--out", str(run)]) == 143
         assert capsys.readouterr().err == said
+    monkeypatch.setenv("RANK", "0")  # 2 machines of 2 ranks
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    assert main(["grpo", "--out", str(run)]) == 143
+    assert capsys.readouterr().err == (f"terminated (SIGTERM); continue with: torchrun --nproc_per_node 2 -m ponder.cli "
+                                       f"grpo --out {run} --resume on each of the run's 2 machines\n")
 
 
 _SIGNALS = [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated (SIGTERM)"),
