@@ -2918,6 +2918,53 @@ def test_expected_values_a_written_out_loop_unpacks_in_its_body_stay_in_the_call
         assert v.correct and not w.correct, tests
 
 
+def test_a_while_loop_that_counts_through_a_table_cannot_be_cut_short_or_read():
+    # `i = 0` / `while i < len(cases):` / `x, want = cases[i]` ... `i += 1` is the `for i in range(len(cases))`
+    # loop it runs as, and is written out as that one is. Run as written, the sandbox held the table (a program
+    # read `want` from the test's frame) and the assert was one test reported once per iteration (a program that
+    # forged the end of the run after the first passed the rest).
+    good, wrong, cut = DOUBLE, DOUBLE_WRONG, DOUBLE_CUT
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        if 'want' in f.f_locals:\n            return f.f_locals['want']\n"
+            "        f = f.f_back\n    return 0\n")
+    forms = ["def test_w():\n    cases = [(1, 2), (3, 6), (5, 10)]\n    i = 0\n    while i < len(cases):\n"
+             "        x, want = cases[i]\n        assert double(x) == want\n        i += 1\n",
+             "CASES = [(1, 2), (3, 6)]\nk = 1\nwhile k <= 2:\n    x, want = CASES[k - 1]\n    assert double(x) == want\n"
+             "    k = k + 1\n"]
+    for tests in forms:
+        assert _none_pass(tests, wrong, cut, peek, passing=good).correct, tests
+    # a counter read after the loop (the `for` would leave it one less), a `continue`, a table the loop changes,
+    # or a break on a value of the program's: as written, a right program passes and a wrong one fails
+    kept = ["i = 0\nwhile i < 3:\n    assert double(i) == 2 * i\n    i += 1\nassert i == 3\n",
+            "def test_c():\n    xs = [1, 2, 3]\n    i = 0\n    while i < len(xs):\n        if len(xs) < 5:\n"
+            "            xs.append(0)\n        assert double(xs[i]) == 2 * xs[i]\n        i += 1\n",
+            "def test_b():\n    xs = [1, 2, 3, 4]\n    i = 0\n    while i < len(xs):\n        if double(xs[i]) > 4:\n"
+            "            break\n        assert double(xs[i]) == 2 * xs[i]\n        i += 1\n    else:\n        assert False\n"]
+    vs = _verdicts([(blk(p), t) for t in kept for p in (good, wrong)])
+    assert [v.correct for v in vs] == [True, False] * len(kept), [v.reason for v in vs]
+
+
+def test_an_expected_value_counted_from_one_iteration_to_the_next_stays_in_the_caller():
+    # `want = 0` / `for x in xs:` / `want += 2` / `assert f(x) == want`: the written-out copies give `want` its
+    # next value from the one before, which the caller evaluates in turn. Before, `want` was the sandbox's
+    # variable (a program read it from the test's frame).
+    good, wrong = DOUBLE, DOUBLE_WRONG
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        if 'want' in f.f_locals:\n            return f.f_locals['want']\n"
+            "        f = f.f_back\n    return 0\n")
+    forms = ["def test_a():\n    want = 0\n    for x in [1, 2, 3]:\n        want += 2\n        assert double(x) == want\n",
+             "def test_b():\n    want = 0\n    for x in [1, 2]:\n        want = want + 2\n"
+             "        assert double(x) == want\n    want *= 3\n    assert double(6) == want\n"]
+    for tests in forms:
+        assert _none_pass(tests, wrong, peek, passing=good).correct, tests
+    # a value of the program's counted on, a list grown in place, a closure that reads the later value: as written
+    kept = ["def test_t():\n    total = 0\n    for x in [1, 2, 3]:\n        total += double(x)\n    assert total == 12\n",
+            "def test_l():\n    acc = []\n    for x in [1, 2]:\n        acc += [double(x)]\n        assert acc == [2, 4][:x]\n",
+            "def test_g():\n    n = 1\n    def g():\n        return n\n    n += 1\n    assert double(g()) == 4\n"]
+    vs = _verdicts([(blk(p), t) for t in kept for p in (good, wrong)])
+    assert [v.correct for v in vs] == [True, False] * len(kept), [v.reason for v in vs]
+
+
 def test_a_loop_that_indexes_tables_cannot_be_cut_short_or_read():
     # `for i in range(len(inputs)): assert f(inputs[i]) == expected[i]`: a table read only in loops' iterables
     # and by item stands for its value too, and each copy's `expected[0]` is that item, here. Before, the loop

@@ -269,13 +269,16 @@ written out), is written out by the caller: one copy of its body per item (at mo
 table's item there (``EXPECTED[i]``) that item where that is the same as reading it (an immutable item, or
 one the copy reads once), the loop variables given that item's values as a parametrized case is (and so are
 the names the copy's top-level statements assign from them, ``x, want = case`` or ``want = case['expected']``, a
-dict read only by items written in the test bound item by item), so ``want`` stays here and each copy's
+dict read only by items written in the test bound item by item, and a value counted on from one copy to the
+next, ``want += 2`` or ``want = want + x``, each copy's the caller's), so ``want`` stays here and each copy's
 asserts are tests of their own, each to be reported (a program cannot end the run after the iterations it has
 seen); an ``if`` on the loop's values alone is decided here in each copy, and a
 ``break``, ``continue`` or ``return`` it leads to ends that copy there (a ``break``, the loop and its
 ``else:``; a ``return``, kept, the function). A loop it cannot write out so runs as written: items the sandbox
 computes, a body that may leave the loop otherwise (a ``break`` or ``return`` under an ``if`` on a value of
-the program's, a ``yield``) or has a check under such an ``if``, a table the tests read otherwise too.
+the program's, a ``yield``) or has a check under such an ``if``, a table the tests read otherwise too. A
+``while`` loop that counts (``i = 0``, ``while i < len(cases):`` or ``i < 3``, its body ending ``i += 1``; ``i``
+read nowhere after it) is the ``for i in range(...)`` loop it runs as, and is written out as that one is.
 Its asserts are reported once per iteration run (a report the same as an earlier one of that assert, the same
 values, is sent once: decided the same), so the caller cannot tell how many should have been: a
 program that forges the end of the run after some iterations passes the rest unrun. Likewise a call of a
@@ -322,8 +325,9 @@ forged by a program that writes reports of its own or rewrites the child's repor
 literal-expected asserts and stdio cases cannot, as the program never sees what its values are compared with.
 Known forgeable layouts of that kind, run as written (the program can read the expected value from its
 caller's frame, or end the run after the iterations it has seen): an expected value the tests compute with
-statements the caller does not evaluate (a ``while`` loop's ``want = 2 * i``, ``want += 2`` from one
-iteration to the next, a table built by ``json.loads('...')``, ``append`` or a function of the tests'); a
+statements the caller does not evaluate (in a ``while`` loop that does not count as above, ``want += 2`` in a
+loop it runs as written or at the top level of the module, a table built by ``json.loads('...')``, ``append``
+or a function of the tests'); a
 table of more than 1000 items (writing out more costs the caller a few ms per item); a check that is no
 assert or ``if ...: raise``, such as ``if f(x) != want: fails += 1`` then ``assert fails == 0``, whose ``!=``
 is the program's object's own (always False) there; a helper method of a class that is no test class called
@@ -4987,6 +4991,13 @@ def _bind_known(body: list[ast.stmt], bound: set[str], keep, live: frozenset[str
     declared = {x for n in (n for s in body for n in ast.walk(s)) if isinstance(n, (ast.Global, ast.Nonlocal))
                 for x in n.names}
     out: list[ast.stmt] = []
+    read_out: set[str] = set()  # the names `out` reads (kept as it grows: a chain of copies is long)
+
+    def emit(stmts: list[ast.stmt]) -> None:
+        out.extend(stmts)
+        read_out.update(n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name)
+                        and isinstance(n.ctx, ast.Load))
+
     rest = body
     recent: dict = {}  # values of the names assigned just before, which the sandbox holds (see _known_assign)
     while rest:
@@ -4995,12 +5006,22 @@ def _bind_known(body: list[ast.stmt], bound: set[str], keep, live: frozenset[str
             case = {k: _value_ast(v) for k, v in (env or {}).items()}
         except ValueError:
             case = {}
-        if not case or any(_reads(out, x) or x in declared for x in case):
-            out.append(rest[0])
+        if not case or any(x in read_out or x in declared for x in case):
+            emit([rest[0]])
             rest = rest[1:]
             recent = {}
             continue
         rest = rest[1:]
+        chain = _rebinding(rest, case, env) if not any(keep(x) or x in live for x in case) else None
+        if chain is not None:  # bound up to the statement that gives it its next value (see _rebinding)
+            j, value = chain
+            head = _bind_case([*rest[:j], ast.Expr(value)], case, frozenset(), live)
+            n = len(head) - j - 1
+            again = ast.Assign(targets=[ast.Name(next(iter(case)), ast.Store())], value=head[-1].value)
+            emit(head[:n])
+            rest = [*head[n:-1], ast.fix_missing_locations(ast.copy_location(again, rest[j])), *rest[j + 1:]]
+            recent = {}
+            continue
         for name in list(case):
             items = None if keep(name) or name in live else _by_item(rest, name, env[name])
             if items is not None:
@@ -5009,13 +5030,43 @@ def _bind_known(body: list[ast.stmt], bound: set[str], keep, live: frozenset[str
                 case.update(more)
         bound_rest = _bind_case(rest, case, frozenset(x for x in case if keep(x)), live)
         n = len(bound_rest) - len(rest)  # what _bind_case assigned at the top: the sandbox holds it
-        out += bound_rest[:n]
+        emit(bound_rest[:n])
         # an expected value computed from them next (`expected = sorted(data)`) is the caller's too: in the
         # sandbox the program could read it from its caller's frame and return it
         recent = {k: v for k, v in recent.items() if k not in env} | {
             a.targets[0].id: env[a.targets[0].id] for a in bound_rest[:n] if a.targets[0].id in env}
         rest = bound_rest[n:]
     return out + rest
+
+
+def _rebinding(rest: list[ast.stmt], case: dict, env: dict) -> tuple[int, ast.expr] | None:
+    """Where the one name of `case`, just given a value the caller evaluates, is next given another by a
+    statement at the top level of `rest` that reads it (`want = want + 2`, or `want += 2` of an immutable value:
+    an expected value counted from one copy of a loop's body to the next): that statement's index and the
+    value it assigns, written as an expression of the name. _bind_known binds the name into the statements up
+    to there and into that value, which the caller then evaluates as the next assignment: `want = 0` /
+    `want += 2` / `assert f(1) == want` is `assert f(1) == 2`, where the sandbox held `want` (a program read
+    it from the test's frame). None when the name is bound anywhere else in `rest` first, or read up to there
+    by code that may run later (a closure would read a later value)."""
+    if len(case) != 1:
+        return None
+    name = next(iter(case))
+    for j, stmt in enumerate(rest):
+        binds = _bound_names([ast.Module(body=[stmt], type_ignores=[])])
+        if name not in binds:
+            continue
+        if name in _late_reads(rest[:j + 1]):  # (one after is bound, or not, by a later step)
+            return None
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id == name and name not in _bound_names(
+                    [ast.Module(body=[ast.Expr(stmt.value)], type_ignores=[])])):
+            return j, copy.deepcopy(stmt.value)
+        if (isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name
+                and _immutable(env[name]) and name not in _bound_names(
+                    [ast.Module(body=[ast.Expr(stmt.value)], type_ignores=[])])):
+            return j, ast.BinOp(ast.Name(name, ast.Load()), copy.deepcopy(stmt.op), copy.deepcopy(stmt.value))
+        return None
+    return None
 
 
 def _bind_module_names(bodies: list, bound: set[str]) -> None:
@@ -5590,6 +5641,12 @@ def _unroll_function(fn: ast.FunctionDef | ast.AsyncFunctionDef, tables: dict, c
     counts: dict[str, int] = {}
     values = {**tables, **{name: assign.value for name, (assign, _) in local.items()}}
     _rewrite_blocks(fn, _unroll_loops, fn.body, values, clean | set(local), counts, bound, helpers)
+    if any(isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name) or isinstance(s, ast.Assign) and len(
+            s.targets) == 1 and isinstance(s.targets[0], ast.Name) and _reads([s.value], s.targets[0].id)
+           for s in fn.body):
+        # an expected value counted from one written-out copy to the next (`want += 2`), now at the top level:
+        # the caller's too (see _rebinding)
+        fn.body = _bind_known(fn.body, bound, lambda x: False)
     for name, n in counts.items():
         if name not in local:
             used[name] = used.get(name, 0) + n  # a table of the module's, or of a function around this one
@@ -6592,6 +6649,76 @@ def _int_keys(d: dict) -> dict | None:
         return None
 
 
+def _counted_whiles(modules: list[ast.Module], bound: set[str]) -> None:
+    """A `while` loop of the tests that counts through a table, `i = 0` then `while i < len(cases):` (or `i <
+    3`, `<=`) with `i += 1` its body's last statement, is the `for i in range(len(cases)):` loop it runs as,
+    rewritten so in place: where the caller knows the items, that loop is written out (see _unroll), so each
+    iteration's asserts are tests to be reported and `cases` may stay here. Run as written, the sandbox held
+    the table (a program read its expected values from the test's frame) and the assert was one test reported
+    once per iteration (a program that forged the end of the run after the first passed the rest). Only where
+    the two loops are the same: `i` bound by nothing else in its scope (a function, or the modules) and read
+    nowhere but in the loop (the `for` leaves it one less), by no closure; `i` set by the statement before
+    that touches it to an int written in the tests; no `continue` (the `while` would never count on); the
+    table read in the loop only by item and bound nowhere in it, so its length is what the range took."""
+    if "range" in bound:
+        return
+    scopes: list[tuple[list[ast.stmt], list[ast.AST]]] = [(mod.body, modules) for mod in modules]
+    scopes += [(fn.body, [fn]) for mod in modules for fn in ast.walk(mod)
+               if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for body, nodes in scopes:
+        for block in _blocks(body):
+            for k, stmt in enumerate(block):
+                if isinstance(stmt, ast.While):
+                    loop = _while_as_for(block, k, nodes, bound)
+                    if loop is not None:
+                        block[k] = ast.fix_missing_locations(ast.copy_location(loop, stmt))
+
+
+def _while_as_for(block: list[ast.stmt], k: int, nodes: list[ast.AST], bound: set[str]) -> ast.For | None:
+    """The `for` loop that the counting `while` loop `block[k]` is (see _counted_whiles), or None."""
+    w = block[k]
+    t = w.test
+    if not (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], (ast.Lt, ast.LtE))
+            and isinstance(t.left, ast.Name) and len(w.body) >= 2):
+        return None
+    i, end = t.left.id, t.comparators[0]
+    table = None
+    if (isinstance(end, ast.Call) and isinstance(end.func, ast.Name) and end.func.id == "len" and "len" not in bound
+            and len(end.args) == 1 and not end.keywords and isinstance(end.args[0], ast.Name)):
+        table = end.args[0].id
+    elif not (isinstance(end, ast.Constant) and type(end.value) is int):
+        return None
+    *body, last = w.body
+    one = ast.Constant(1)
+    step = ast.dump(ast.AugAssign(ast.Name(i, ast.Store()), ast.Add(), one))
+    if not (ast.dump(last) == step or ast.dump(last) == ast.dump(ast.Assign(
+            [ast.Name(i, ast.Store())], ast.BinOp(ast.Name(i, ast.Load()), ast.Add(), one)))):
+        return None
+    inner = [n for s in body for n in ast.walk(s)]
+    if (table == i or _exits(body, (ast.Continue,)) or i in _late_reads(body)
+            or any(isinstance(n, ast.Name) and n.id in (i, table) and not isinstance(n.ctx, ast.Load) for n in inner)):
+        return None
+    if table is not None:  # read by item only: nothing in the loop changes its length
+        items = {id(n.value) for n in inner if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load)}
+        if any(isinstance(n, ast.Name) and n.id == table and id(n) not in items for n in inner):
+            return None
+    init = next((s for s in reversed(block[:k]) if any(isinstance(n, ast.Name) and n.id == i for n in ast.walk(s))),
+                None)
+    if not (isinstance(init, ast.Assign) and len(init.targets) == 1 and isinstance(init.targets[0], ast.Name)
+            and isinstance(init.value, ast.Constant) and type(init.value.value) is int):
+        return None
+    everywhere = [n for x in nodes for n in ast.walk(x)]
+    if (_binding_counts(nodes).get(i) != 2 or any(isinstance(n, (ast.Global, ast.Nonlocal)) and i in n.names
+                                                  for n in everywhere)
+            or _reads(nodes, i) != 1 + _reads(w.body, i)):
+        return None
+    stop = copy.deepcopy(end) if isinstance(t.ops[0], ast.Lt) else ast.BinOp(copy.deepcopy(end), ast.Add(), one)
+    start = init.value.value
+    args = [stop] if start == 0 else [ast.Constant(start), stop]
+    return ast.For(target=ast.Name(i, ast.Store()), iter=ast.Call(ast.Name("range", ast.Load()), args, []),
+                   body=body, orelse=w.orelse, type_comment=None)
+
+
 def _else_after_return(modules: list[ast.Module]) -> None:
     """`try: f(-1)` / `except ValueError: return` / `assert False` is the `else: assert False` form visit_Try
     decides (the assert runs exactly when the body ended normally, its exceptions caught by no handler): moved
@@ -6740,6 +6867,7 @@ def _make_plan(tests) -> dict:
     if "numpy" not in bound:
         modules = [ast.fix_missing_locations(_NumpyAsserts().visit(mod)) for mod in modules]
     _else_after_return(modules)
+    _counted_whiles(modules, bound)
     uncalled = _uncalled_checks(modules)
     if uncalled:
         raise PonderError(f"code tests: function {uncalled!r} holds asserts but the tests never call it (a call "
