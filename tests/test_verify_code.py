@@ -2965,6 +2965,29 @@ def test_an_expected_value_counted_from_one_iteration_to_the_next_stays_in_the_c
     assert [v.correct for v in vs] == [True, False] * len(kept), [v.reason for v in vs]
 
 
+def test_a_walrus_in_an_if_or_a_comprehensions_item_keeps_its_expected_value_in_the_caller():
+    # `if (want := table[k]) is not None:` is `want = table[k]` then `if want is not None:`, which a written-out
+    # copy binds and decides here; `all((w := 2 * x) == f(x) for x in ...)`, `w` read nowhere else, is `2 * x`.
+    # Before, the sandbox held `want` (and the comprehension's walrus cell), where a program read it.
+    good, wrong, cut = DOUBLE, DOUBLE_WRONG, DOUBLE_CUT
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        for k, v in list(f.f_locals.items()):\n            if k == 'want':\n                return v\n"
+            "            if k.startswith('__ponder_walrus') and 'w' in v:\n                return v['w']\n"
+            "        f = f.f_back\n    return 0\n")
+    forms = ["table = {1: 2, 3: 6, 5: None}\ndef test_k():\n    for k in [1, 3, 5]:\n"
+             "        if (want := table[k]) is not None:\n            assert double(k) == want\n",
+             "def test_c():\n    assert all((w := 2 * x) == double(x) and w > 0 for x in [1, 3, 5])\n"]
+    for tests in forms:
+        assert _none_pass(tests, wrong, cut, peek, passing=good).correct, tests
+    # a walrus of the program's value, or one read after: a right program passes, a wrong one fails
+    kept = ["def test_a():\n    for x in [1, 2, 3]:\n        if (r := double(x)) > 0:\n            assert r == 2 * x\n"
+            "        else:\n            assert False\n",
+            "def test_c():\n    xs = [1, 2, 3]\n    if (n := len(xs)) > 2 and (k := n * 2):\n        assert double(n) == k\n"
+            "    assert n == 3\n"]
+    vs = _verdicts([(blk(p), t) for t in kept for p in (good, wrong)])
+    assert [v.correct for v in vs] == [True, False] * len(kept), [v.reason for v in vs]
+
+
 def test_a_loop_that_indexes_tables_cannot_be_cut_short_or_read():
     # `for i in range(len(inputs)): assert f(inputs[i]) == expected[i]`: a table read only in loops' iterables
     # and by item stands for its value too, and each copy's `expected[0]` is that item, here. Before, the loop

@@ -331,9 +331,12 @@ or a function of the tests'); a
 table of more than 1000 items (writing out more costs the caller a few ms per item); a check that is no
 assert or ``if ...: raise``, such as ``if f(x) != want: fails += 1`` then ``assert fails == 0``, whose ``!=``
 is the program's object's own (always False) there; a helper method of a class that is no test class called
-on an object (``c.check(1, 2)``); a walrus in an ``if`` statement's test (``if (w := 6) > 0: assert f(3) ==
-w``) or in a comprehension's item (``any((w := 2 * x) == f(x) for x in ...)``, computed there before ``f(x)``
-runs; the name is then bound to the last item's value, where Python binds the one ``any`` stopped at); and
+on an object (``c.check(1, 2)``); a walrus in an ``if`` statement's test that is not the first thing it
+evaluates (``if x > 0 and (w := 6):``; one that is, ``if (w := table[k]) is not None:``, is the assignment
+``w = table[k]`` before the ``if``, see _hoist_walrus) or in a comprehension's item whose name is read after it
+(``any((w := 2 * x) == f(x) for x in ...)`` then ``w``, computed there before ``f(x)`` runs; the name is then
+bound to the last item's value, where Python binds the one ``any`` stopped at; read nowhere else, the walrus is
+its value, the caller's: see _comprehension_walrus); and
 an ``if`` the caller cannot decide with asserts in both branches, where a report the program writes itself for
 an assert of one branch (one it can pass, ``else: assert r is not None``) leaves the other's unrequired.
 
@@ -6649,6 +6652,72 @@ def _int_keys(d: dict) -> dict | None:
         return None
 
 
+def _hoist_walrus(modules: list[ast.Module]) -> None:
+    """An `if` statement whose test evaluates a walrus first, `if (want := table[k]) is not None:` (its left
+    operand, the first of an `and`/`or`, under a `not`), is the assignment `want = table[k]` then `if want is not
+    None:`, rewritten so in place: a plain assignment of the value is one the caller may evaluate and bind into
+    the code after it (see _bind_known), and an `if` on it one it decides (_fold_ifs), so in a written-out loop
+    `want` stays here. Run as written, the sandbox held `want` (a program read it from the test's frame) and the
+    `if`, on a value the caller does not evaluate, kept its loop as written."""
+    def first(e: ast.expr) -> ast.expr:
+        while True:
+            if isinstance(e, ast.Compare) or isinstance(e, ast.BinOp):
+                e = e.left
+            elif isinstance(e, ast.BoolOp):
+                e = e.values[0]
+            elif isinstance(e, ast.UnaryOp):
+                e = e.operand
+            else:
+                return e
+
+    for block in [b for mod in modules for scope in [mod, *_scopes(mod.body)]
+                  for b in _blocks(scope.body)]:
+        k = 0
+        while k < len(block):
+            stmt = block[k]
+            walrus = first(stmt.test) if isinstance(stmt, ast.If) else None
+            if isinstance(walrus, ast.NamedExpr) and isinstance(walrus.target, ast.Name):
+                name = walrus.target.id
+                assign = ast.copy_location(ast.Assign(targets=[ast.Name(name, ast.Store())], value=walrus.value), stmt)
+                walrus.__class__, walrus.__dict__ = ast.Name, {**walrus.__dict__, "id": name, "ctx": ast.Load()}
+                for field in ("target", "value"):
+                    walrus.__dict__.pop(field, None)
+                block.insert(k, ast.fix_missing_locations(assign))
+                k += 1
+            k += 1
+
+
+def _comprehension_walrus(modules: list[ast.Module], bound: set[str]) -> None:
+    """A walrus in the item of a comprehension in an assert, `all((w := 2 * x) == f(x) for x in [1, 2])`, whose
+    name nothing but that item reads, and nothing else binds, is its value, each read of the name after it in
+    the item a copy of that value (only where the caller evaluates it: a value that runs nothing), in place:
+    `all(2 * x == f(x) for x in [1, 2])`, whose `2 * x` the caller computes. Run as written, the sandbox
+    computed the walrus before `f(x)` ran and held it where the program could read it (see _WalrusCell)."""
+    binds = _binding_counts(modules)
+    loads: dict[str, int] = {}
+    for n in (n for mod in modules for n in ast.walk(mod)):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            loads[n.id] = loads.get(n.id, 0) + 1
+    comps = (ast.GeneratorExp, ast.ListComp, ast.SetComp)
+    for comp in [c for mod in modules for a in ast.walk(mod) if isinstance(a, ast.Assert)
+                 for c in ast.walk(a.test) if isinstance(c, comps)]:
+        own = frozenset(n.id for g in comp.generators for n in ast.walk(g.target) if isinstance(n, ast.Name))
+        for w in [n for n in ast.walk(comp.elt) if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name)]:
+            name = w.target.id
+            reads = _reads([comp.elt], name)
+            if binds.get(name) != 1 or loads.get(name, 0) != reads or name in own or any(
+                    isinstance(n, ast.NamedExpr) for n in ast.walk(w.value)):
+                continue
+            if reads and _caller_tree(w.value, bound, own) is None:
+                continue
+            elt = copy.deepcopy(comp.elt)
+            at = next(k for k, n in enumerate(ast.walk(comp.elt)) if n is w)
+            elt = _CallerWalrus([list(ast.walk(elt))[at]]).visit(elt)
+            if _reads([elt], name):  # a read before it (in an operand evaluated first): as written
+                continue
+            comp.elt = ast.fix_missing_locations(elt)
+
+
 def _counted_whiles(modules: list[ast.Module], bound: set[str]) -> None:
     """A `while` loop of the tests that counts through a table, `i = 0` then `while i < len(cases):` (or `i <
     3`, `<=`) with `i += 1` its body's last statement, is the `for i in range(len(cases)):` loop it runs as,
@@ -6867,6 +6936,8 @@ def _make_plan(tests) -> dict:
     if "numpy" not in bound:
         modules = [ast.fix_missing_locations(_NumpyAsserts().visit(mod)) for mod in modules]
     _else_after_return(modules)
+    _hoist_walrus(modules)
+    _comprehension_walrus(modules, bound)
     _counted_whiles(modules, bound)
     uncalled = _uncalled_checks(modules)
     if uncalled:
