@@ -2988,6 +2988,31 @@ def test_a_walrus_in_an_if_or_a_comprehensions_item_keeps_its_expected_value_in_
     assert [v.correct for v in vs] == [True, False] * len(kept), [v.reason for v in vs]
 
 
+def test_a_helper_that_returns_an_expression_of_its_arguments_is_written_in_where_a_value_is_assigned():
+    # `x, want = ident(case)`, `want = expected(x)`, `for x, want in cases():` of a function of the tests that
+    # only returns an expression of its parameters: the call is that expression, as in an assert, so the caller
+    # binds the value and writes the loop out; the function, read nowhere else then, is left out of the sandbox.
+    # Before, it ran there, returning the expected values where the program read them (or called `cases()`).
+    good, wrong, cut = DOUBLE, DOUBLE_WRONG, DOUBLE_CUT
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        if 'want' in f.f_locals:\n            return f.f_locals['want']\n"
+            "        f = f.f_back\n    c = f_globals = sys._getframe(1).f_globals.get('cases')\n"
+            "    return dict(c())[x] if c else 0\n")
+    forms = ["def ident(v):\n    return v\ndef test_h():\n    for case in [(1, 2), (3, 6), (5, 10)]:\n"
+             "        x, want = ident(case)\n        assert double(x) == want\n",
+             "def expected(x):\n    return 2 * x\ndef test_t():\n    for x in [1, 3, 5]:\n        want = expected(x)\n"
+             "        assert double(x) == want\n",
+             "def cases():\n    return [(1, 2), (3, 6), (5, 10)]\ndef test_t():\n    for x, want in cases():\n"
+             "        assert double(x) == want\n"]
+    for tests in forms:
+        assert _none_pass(tests, wrong, cut, peek, passing=good).correct, tests
+    # one also read otherwise, or given a value of the program's: a right program passes, a wrong one fails
+    kept = ["def expected(x):\n    return 2 * x\ndef test_t():\n    want = expected(double(1))\n    assert want == 4\n"
+            "    assert list(map(expected, [1, 2])) == [double(1), double(2)]\n"]
+    vs = _verdicts([(blk(p), t) for t in kept for p in (good, wrong)])
+    assert [v.correct for v in vs] == [True, False] * len(kept), [v.reason for v in vs]
+
+
 def test_a_loop_that_indexes_tables_cannot_be_cut_short_or_read():
     # `for i in range(len(inputs)): assert f(inputs[i]) == expected[i]`: a table read only in loops' iterables
     # and by item stands for its value too, and each copy's `expected[0]` is that item, here. Before, the loop

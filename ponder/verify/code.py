@@ -2596,7 +2596,10 @@ def _inline_predicates(modules: list[ast.Module]) -> None:
     (a program read it from its caller's constants) and decided the comparison there (an object of the
     program's whose `__eq__` says True passed `same`). Only where that is what Python computes: a function bound
     once, plain parameters (defaults written in the tests), its other names bound nowhere in the tests; an
-    argument that calls anything read exactly once by the expression (not run twice, or never), at most one such."""
+    argument that calls anything read exactly once by the expression (not run twice, or never), at most one such.
+    So is such a call where an assignment or a `for` loop's iterable takes its value (`x, want = ident(case)`,
+    `for x, want in cases():`), which the caller may then bind or write out; a function every call of which is
+    written in is left out of what the sandbox runs."""
     binds: dict[str, int] = {}
     for name, _ in _bindings(modules):
         binds[name] = binds.get(name, 0) + 1
@@ -2650,6 +2653,19 @@ def _inline_predicates(modules: list[ast.Module]) -> None:
             node.test = Calls().visit(node.test)
             return node
 
+        # and where an assignment or a loop's iterable takes its value (`x, want = ident(case)`, `for x, want in
+        # cases():`): there the caller may then bind it (see _bind_known, _unroll); called in the sandbox, the
+        # function returned the expected values where the program read them from its caller's frame
+        def visit_Assign(self, node: ast.Assign):
+            node = self.generic_visit(node)
+            node.value = Calls().visit(node.value)
+            return node
+
+        def visit_For(self, node: ast.For):
+            node = self.generic_visit(node)
+            node.iter = Calls().visit(node.iter)
+            return node
+
     class Calls(ast.NodeTransformer):
         def visit_Call(self, node: ast.Call):
             node = self.generic_visit(node)
@@ -2660,6 +2676,13 @@ def _inline_predicates(modules: list[ast.Module]) -> None:
     for mod in modules:
         Inline().visit(mod)
         ast.fix_missing_locations(mod)
+    # one no longer read anywhere (every call written in) is left out of what the sandbox runs: `def cases():
+    # return [(1, 2), ...]` held the expected values there, for the program to call (a `pass` in its place keeps
+    # the statements counted as written)
+    read = {n.id for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    for mod in modules:
+        mod.body = [ast.copy_location(ast.Pass(), s) if isinstance(s, ast.FunctionDef) and preds.get(s.name) is s
+                    and s.name not in read else s for s in mod.body]
 
 
 _TRAPS = (ast.Try, ast.With, ast.AsyncWith, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
