@@ -924,10 +924,15 @@ def test_a_table_passed_to_a_helper_or_stored_on_a_unittest_class_cannot_be_cut_
             "check([([2, 1], [1, 2])])\n"]
     vs = _verdicts([(blk(srt), t) for t in kept] + [(blk("def srt(xs):\n    return sorted(xs)\n"), kept[1])])
     assert [v.reason for v in vs] == ["passed 1/1", "passed 2/2", "passed 2/2", "failed test 2 (T::test_b)"], vs
-    # a class attribute the class's body reads as a name stays (dropped, `more = cases + ...` was a NameError)
+    # a class attribute computed from one before it (`more = cases + [...]`) is the caller's too, and written out;
+    # one a kept statement reads as a name stays assigned (dropped, `n = len(more)` was a NameError), the others
+    # it reads with it
     tests = ("import unittest\nclass T(unittest.TestCase):\n    cases = [(1, 2)]\n    more = cases + [(3, 6)]\n"
              "    def test_d(self):\n        for x, want in self.more:\n            self.assertEqual(double(x), want)\n")
-    assert check_code(blk(good), tests).reason == "passed 1/1"
+    assert _none_pass(tests, wrong, cut, peek, passing=good).reason == "passed 1/1"
+    kept = tests.replace("    def", "    n = len(more)\n    def") + "        self.assertEqual(double(self.n), 4)\n"
+    vs = _verdicts([(blk(good), kept), (blk(wrong), kept)])
+    assert [v.reason for v in vs] == ["passed 1/1", "failed test 1 (T::test_d)"], vs
 
 
 def test_a_loop_variable_read_again_after_the_loop_stays_in_the_caller():

@@ -219,7 +219,8 @@ file order is one test (``TestAdd::test_pos``), called on a fresh instance, betw
 written in the tests bound into it as a pytest test function's are (and an attribute ``setUp`` sets so,
 ``self.expected = [1, 2]``, stored nowhere else and read only by the tests' assertions, written in there, or
 read once in its test, as a ``for`` loop's iterable, ``for x, want in self.cases:``, then written out as the
-loops below; and a class attribute so, ``cases = [...]`` in the class's body read as ``self.cases``, where a
+loops below; and a class attribute so, ``cases = [...]`` in the class's body read as ``self.cases`` (or one
+computed from those before it, ``more = cases + [...]``), where a
 mutable one read in a loop's iterable is read nowhere else in the class: every test shares its object; a
 pytest class's attributes too) (a
 ``super().setUp()`` in them is dropped);
@@ -6243,7 +6244,7 @@ def _bind_setup_attrs(methods: list[ast.stmt], bound: set[str], everywhere: list
     own loop is: see _unroll), where that is the same as reading it: the one read of it in its test, evaluated
     once, or any number of reads of a table of immutable items that are the loops' iterables themselves (no
     code holds the table, so none changes it); and so is a class attribute (`cases = [...]` in the class's body, read as `self.cases` or
-    `T.cases`), bound nowhere else, where each read is as above and, since every test shares its object,
+    `T.cases`, or `more = cases + [...]`, computed from those before it), bound nowhere else, where each read is as above and, since every test shares its object,
     one read in a loop's iterable is the only read of a mutable one in the class. `hook`: the method run before
     each test (None: a pytest class's, whose attributes only)."""
     fns = [m for m in methods if isinstance(m, ast.FunctionDef) and m.args.args]
@@ -6258,14 +6259,14 @@ def _bind_setup_attrs(methods: list[ast.stmt], bound: set[str], everywhere: list
     # attr -> (the statement that binds it, its value written as a literal, the value, whether a class's)
     found: dict[str, tuple[ast.stmt, ast.expr, object, bool]] = {}
 
-    def evaluate(e: ast.expr):
-        tree = _caller_tree(e, bound)
+    def evaluate(e: ast.expr, known: dict | None = None):
+        tree = _caller_tree(e, bound, frozenset(known or ()))
         if tree is None:
             return None
         try:
             evaluator = _Evaluator()
             evaluator.left = _MAX_KNOWN
-            value = evaluator.eval(tree, [], {})
+            value = evaluator.eval(tree, [], dict(known or {}))
             if _deep_len(value, _MAX_KNOWN) > _MAX_KNOWN:
                 return None
             return value, _value_ast(value)
@@ -6282,15 +6283,35 @@ def _bind_setup_attrs(methods: list[ast.stmt], bound: set[str], everywhere: list
         if got is not None:
             found[attr] = (stmt, got[1], got[0], False)
     names = _binding_counts(methods)  # (a name the class's body binds twice, or a method's, is no table)
-    # (nor one it reads as a name, `more = cases + [...]` or a decorator's argument: dropped, that was a NameError)
-    names_read = {n.id for m in methods for n in ast.walk(m) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    # a class attribute may be computed from those before it, which the class's body reads as names (`more =
+    # cases + [(5, 10)]`): evaluated with their values, where the body reads them nowhere but in such values
+    # (nothing changed them in between) and the value shares no mutable part with theirs
+    known: dict[str, object] = {}
+    uses: dict[str, set[str]] = {}  # class attribute -> the class's names its value reads
     for stmt in methods:
         if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
                 and names.get(stmt.targets[0].id) == 1 and stmt.targets[0].id not in stored
-                and stmt.targets[0].id not in found and stmt.targets[0].id not in names_read):
-            got = evaluate(stmt.value)
-            if got is not None:
-                found[stmt.targets[0].id] = (stmt, got[1], got[0], True)
+                and stmt.targets[0].id not in found):
+            used = {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name) and n.id in known}
+            if used and any(isinstance(n, (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp))
+                            for n in ast.walk(stmt.value)):
+                continue  # (in a class body, a comprehension's item does not see the class's names)
+            got = evaluate(stmt.value, {n: known[n] for n in used})
+            if got is None or _mutable_ids(got[0]) & _mutable_ids([known[n] for n in used]):
+                continue
+            known[stmt.targets[0].id] = got[0]
+            uses[stmt.targets[0].id] = used
+            found[stmt.targets[0].id] = (stmt, got[1], got[0], True)
+    values = {id(n) for a in uses for n in ast.walk(found[a][0].value)}
+    changed = True
+    while changed:  # a name read otherwise, and every value computed from it, stays the sandbox's
+        changed = False
+        for a in list(uses):
+            if any(isinstance(n, ast.Name) and n.id == a and isinstance(n.ctx, ast.Load) and id(n) not in values
+                   for m in methods for n in ast.walk(m)) or uses[a] - set(uses):
+                del uses[a], found[a]
+                values = {id(n) for b in uses for n in ast.walk(found[b][0].value)}
+                changed = True
 
     def reads(node, attr):
         return [n for n in ast.walk(node) if isinstance(n, ast.Attribute) and n.attr == attr
@@ -6323,7 +6344,16 @@ def _bind_setup_attrs(methods: list[ast.stmt], bound: set[str], everywhere: list
                 subs[attr] = value_ast
     if not subs:
         return
-    drop = {id(found[attr][0]) for attr in subs}
+    # a class attribute a kept statement reads as a name stays assigned too (dropped, that was a NameError)
+    keep: set[str] = set()
+    while True:
+        kept = [s for s in methods if not (isinstance(s, ast.Assign) and any(
+            s is found[a][0] for a in subs if a not in keep))]
+        more = {a for a in subs if a not in keep and found[a][3] and _reads(kept, a)}
+        if not more:
+            break
+        keep |= more
+    drop = {id(found[attr][0]) for attr in subs if attr not in keep}
     if setup is not None:
         setup.body = [s for s in setup.body if id(s) not in drop] or [ast.Pass()]
     methods[:] = [s for s in methods if id(s) not in drop] or [ast.Pass()]
