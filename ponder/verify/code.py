@@ -6746,14 +6746,18 @@ def _comprehension_walrus(modules: list[ast.Module], bound: set[str]) -> None:
     the item a copy of that value (only where the caller evaluates it: a value that runs nothing), in place:
     `all(2 * x == f(x) for x in [1, 2])`, whose `2 * x` the caller computes. Run as written, the sandbox
     computed the walrus before `f(x)` ran and held it where the program could read it (see _WalrusCell)."""
+    comps = (ast.GeneratorExp, ast.ListComp, ast.SetComp)
+    found = [c for mod in modules for a in ast.walk(mod) if isinstance(a, ast.Assert)
+             for c in ast.walk(a.test) if isinstance(c, comps) and any(isinstance(n, ast.NamedExpr)
+                                                                       for n in ast.walk(c.elt))]
+    if not found:
+        return
     binds = _binding_counts(modules)
     loads: dict[str, int] = {}
     for n in (n for mod in modules for n in ast.walk(mod)):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
             loads[n.id] = loads.get(n.id, 0) + 1
-    comps = (ast.GeneratorExp, ast.ListComp, ast.SetComp)
-    for comp in [c for mod in modules for a in ast.walk(mod) if isinstance(a, ast.Assert)
-                 for c in ast.walk(a.test) if isinstance(c, comps)]:
+    for comp in found:
         own = frozenset(n.id for g in comp.generators for n in ast.walk(g.target) if isinstance(n, ast.Name))
         for w in [n for n in ast.walk(comp.elt) if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name)]:
             name = w.target.id
