@@ -328,7 +328,7 @@ Known forgeable layouts of that kind, run as written (the program can read the e
 caller's frame, or end the run after the iterations it has seen): an expected value the tests compute with
 statements the caller does not evaluate (in a ``while`` loop that does not count as above, ``want += 2`` in a
 loop it runs as written or at the top level of the module, a table built by ``json.loads('...')``, ``append``
-or a function of the tests'); a
+or a function of the tests' that does more than return an expression of its parameters); a
 table of more than 1000 items (writing out more costs the caller a few ms per item); a check that is no
 assert or ``if ...: raise``, such as ``if f(x) != want: fails += 1`` then ``assert fails == 0``, whose ``!=``
 is the program's object's own (always False) there; a helper method of a class that is no test class called
@@ -2683,7 +2683,7 @@ def _inline_predicates(modules: list[ast.Module]) -> None:
     read = {n.id for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     for mod in modules:
         mod.body = [ast.copy_location(ast.Pass(), s) if isinstance(s, ast.FunctionDef) and preds.get(s.name) is s
-                    and s.name not in read else s for s in mod.body]
+                    and s.name not in read and not s.name.startswith("test") else s for s in mod.body]
 
 
 _TRAPS = (ast.Try, ast.With, ast.AsyncWith, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
