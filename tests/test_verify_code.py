@@ -3008,12 +3008,26 @@ def test_a_helper_that_returns_an_expression_of_its_arguments_is_written_in_wher
              "def expected(x):\n    return 2 * x\ndef test_t():\n    for x in [1, 3, 5]:\n        want = expected(x)\n"
              "        assert double(x) == want\n",
              "def cases():\n    return [(1, 2), (3, 6), (5, 10)]\ndef test_t():\n    for x, want in cases():\n"
-             "        assert double(x) == want\n"]
+             "        assert double(x) == want\n",
+             # a test function's own helper, read by the statements after it, and a lambda bound once, alike
+             "def test_h():\n    def ident(v):\n        return v\n    for case in [(1, 2), (3, 6), (5, 10)]:\n"
+             "        x, want = ident(case)\n        assert double(x) == want\n",
+             "ident = lambda v: v\ndef test_h():\n    for case in [(1, 2), (3, 6), (5, 10)]:\n"
+             "        x, want = ident(case)\n        assert double(x) == want\n",
+             # a class's method of that kind called on the object (`self.want_for(x)`)
+             "import unittest\nclass T(unittest.TestCase):\n    def want_for(self, x):\n        return 2 * x\n"
+             "    def test_h(self):\n        for x in [1, 3, 5]:\n            want = self.want_for(x)\n"
+             "            self.assertEqual(double(x), want)\n"]
     for tests in forms:
         assert _none_pass(tests, wrong, cut, peek, passing=good).correct, tests
     # one also read otherwise, or given a value of the program's: a right program passes, a wrong one fails
     kept = ["def expected(x):\n    return 2 * x\ndef test_t():\n    want = expected(double(1))\n    assert want == 4\n"
-            "    assert list(map(expected, [1, 2])) == [double(1), double(2)]\n"]
+            "    assert list(map(expected, [1, 2])) == [double(1), double(2)]\n",
+            "def test_k():\n    key = lambda v: -v\n    assert sorted([double(1), double(2)], key=key) == [4, 2]\n"
+            "    assert key(double(3)) == -6\n",
+            "import unittest\nclass T(unittest.TestCase):\n    def setUp(self):\n        self.k = 2\n"
+            "    def want_for(self, x):\n        return self.k * x\n    def test_h(self):\n        for x in [1, 3]:\n"
+            "            self.assertEqual(double(x), self.want_for(x))\n"]
     vs = _verdicts([(blk(p), t) for t in kept for p in (good, wrong)])
     assert [v.correct for v in vs] == [True, False] * len(kept), [v.reason for v in vs]
 

@@ -2600,34 +2600,81 @@ def _inline_predicates(modules: list[ast.Module]) -> None:
     argument that calls anything read exactly once by the expression (not run twice, or never), at most one such.
     So is such a call where an assignment or a `for` loop's iterable takes its value (`x, want = ident(case)`,
     `for x, want in cases():`), which the caller may then bind or write out; a function every call of which is
-    written in is left out of what the sandbox runs."""
+    written in is left out of what the sandbox runs. A lambda bound once (`ident = lambda v: v`) is such a
+    function too, and so is one a function of the tests defines at the top of its body, for the calls after it
+    there, and a class's method (reading no `self`) called on the object its class's methods are given,
+    `self.want_for(x)`, where no class of the tests derives from that one and nothing stores such an attribute."""
     binds: dict[str, int] = {}
     for name, _ in _bindings(modules):
         binds[name] = binds.get(name, 0) + 1
     imported = {a.asname or a.name.split(".")[0] for mod in modules for s in mod.body
                 if isinstance(s, ast.Import) for a in s.names}
-    preds: dict[str, ast.FunctionDef] = {}
+    def pred(s: ast.stmt) -> ast.FunctionDef | None:
+        """The function `s` defines, when it only returns such an expression (`ident = lambda v: v` too)."""
+        if (isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+                and isinstance(s.value, ast.Lambda)):
+            s = ast.FunctionDef(name=s.targets[0].id, args=s.value.args, body=[ast.Return(s.value.body)],
+                                decorator_list=[], returns=None, type_comment=None)
+        a = s.args if isinstance(s, ast.FunctionDef) else None
+        if (a is None or s.decorator_list or binds.get(s.name) != 1 or a.vararg or a.kwarg or a.posonlyargs
+                or a.kwonlyargs or len(s.body) != 1 or not isinstance(s.body[0], ast.Return)
+                or s.body[0].value is None or not all(isinstance(d, ast.Constant) for d in a.defaults)):
+            return None
+        params = {p.arg for p in a.args}
+        e = s.body[0].value
+        if any(isinstance(n, (ast.Lambda, ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom,
+                              ast.comprehension)) for n in ast.walk(e)):
+            return None
+        free = {n.id for n in ast.walk(e) if isinstance(n, ast.Name)} - params
+        if all(n in imported and binds.get(n, 0) == 0 or n not in binds and hasattr(builtins, n) for n in free):
+            return s
+        return None
+
+    # the module's functions, read anywhere; and a test function's own (`def ident(v): return v` in its body),
+    # read by the statements after it there: (its definition, its name, the functions by name, what they apply to)
+    found: list[tuple[ast.stmt, str, dict[str, ast.FunctionDef], list[ast.AST]]] = []
+    top: dict[str, ast.FunctionDef] = {}
     for mod in modules:
         for s in mod.body:
-            a = s.args if isinstance(s, ast.FunctionDef) else None
-            if (a is None or s.decorator_list or binds.get(s.name) != 1 or a.vararg or a.kwarg or a.posonlyargs
-                    or a.kwonlyargs or len(s.body) != 1 or not isinstance(s.body[0], ast.Return)
-                    or s.body[0].value is None or not all(isinstance(d, ast.Constant) for d in a.defaults)):
+            f = pred(s)
+            if f is not None:
+                top[f.name] = f
+                found.append((s, f.name, top, list(modules)))
+    for fn in [n for mod in modules for n in ast.walk(mod) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]:
+        for k, s in enumerate(fn.body):
+            f = pred(s)
+            if f is not None:
+                found.append((s, f.name, {f.name: f}, fn.body[k + 1:]))
+    # and a class's method that only returns such an expression of its other parameters, called on the object
+    # the class's methods are given (`self.want_for(x)`), where no class of the tests derives from it and
+    # nothing stores an attribute of that name (an object's own would come first)
+    stored = {n.attr for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Attribute)
+              and not isinstance(n.ctx, ast.Load)}
+    classes = [c for mod in modules for c in ast.walk(mod) if isinstance(c, ast.ClassDef)]
+    reflective = any(isinstance(n, ast.Name) and n.id in ("setattr", "getattr", "vars", "delattr")
+                     or isinstance(n, ast.Attribute) and n.attr == "__dict__" for mod in modules for n in ast.walk(mod))
+    for cls in [] if reflective else [c for mod in modules for c in mod.body if isinstance(c, ast.ClassDef)]:
+        if binds.get(cls.name) != 1 or any(_func_name(b) == cls.name for c in classes for b in c.bases):
+            continue
+        for m in cls.body:
+            a = m.args if isinstance(m, ast.FunctionDef) else None
+            if a is None or not a.args or len(a.defaults) >= len(a.args) or m.name in stored:
                 continue
-            params = {p.arg for p in a.args}
-            e = s.body[0].value
-            if any(isinstance(n, (ast.Lambda, ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom,
-                                  ast.comprehension)) for n in ast.walk(e)):
+            f = pred(ast.FunctionDef(name=m.name, args=ast.arguments(
+                posonlyargs=a.posonlyargs, args=a.args[1:], vararg=a.vararg, kwonlyargs=a.kwonlyargs,
+                kw_defaults=a.kw_defaults, kwarg=a.kwarg, defaults=a.defaults), body=m.body,
+                decorator_list=m.decorator_list, returns=None, type_comment=None))
+            if f is None:
                 continue
-            free = {n.id for n in ast.walk(e) if isinstance(n, ast.Name)} - params
-            if all(n in imported and binds.get(n, 0) == 0 or n not in binds and hasattr(builtins, n)
-                   for n in free):
-                preds[s.name] = s
-    if not preds:
+            for other in (o for o in cls.body if isinstance(o, ast.FunctionDef) and o.args.args):
+                me = other.args.args[0].arg
+                found.append((m, f.name, {f"{me}.{f.name}": f}, other.body))
+    preds = top
+    if not found:
         return
 
-    def inline(call: ast.Call) -> ast.expr | None:
-        fn = preds[call.func.id]
+    def inline(call: ast.Call, preds: dict[str, ast.FunctionDef]) -> ast.expr | None:
+        fn = preds[_func_name(call.func)]
         names = [p.arg for p in fn.args.args]
         if any(isinstance(x, ast.Starred) for x in call.args) or len(call.args) > len(names) or any(
                 k.arg is None or k.arg not in names[len(call.args):] for k in call.keywords):
@@ -2650,8 +2697,11 @@ def _inline_predicates(modules: list[ast.Module]) -> None:
         return ast.copy_location(Put().visit(copy.deepcopy(body)), call)
 
     class Inline(ast.NodeTransformer):
+        def __init__(self, preds: dict[str, ast.FunctionDef]):
+            self.preds = preds
+
         def visit_Assert(self, node: ast.Assert):
-            node.test = Calls().visit(node.test)
+            node.test = Calls(self.preds).visit(node.test)
             return node
 
         # and where an assignment or a loop's iterable takes its value (`x, want = ident(case)`, `for x, want in
@@ -2659,31 +2709,43 @@ def _inline_predicates(modules: list[ast.Module]) -> None:
         # function returned the expected values where the program read them from its caller's frame
         def visit_Assign(self, node: ast.Assign):
             node = self.generic_visit(node)
-            node.value = Calls().visit(node.value)
+            node.value = Calls(self.preds).visit(node.value)
             return node
 
         def visit_For(self, node: ast.For):
             node = self.generic_visit(node)
-            node.iter = Calls().visit(node.iter)
+            node.iter = Calls(self.preds).visit(node.iter)
             return node
 
     class Calls(ast.NodeTransformer):
+        def __init__(self, preds: dict[str, ast.FunctionDef]):
+            self.preds = preds
+
         def visit_Call(self, node: ast.Call):
             node = self.generic_visit(node)
-            if isinstance(node.func, ast.Name) and node.func.id in preds:
-                return inline(node) or node
+            if isinstance(node.func, (ast.Name, ast.Attribute)) and _func_name(node.func) in self.preds:
+                return inline(node, self.preds) or node
             return node
 
+    if top:
+        for mod in modules:
+            Inline(top).visit(mod)
+    for _, _, preds, after in found:
+        if preds is not top:
+            for node in after:
+                Inline(preds).visit(node)
     for mod in modules:
-        Inline().visit(mod)
         ast.fix_missing_locations(mod)
     # one no longer read anywhere (every call written in) is left out of what the sandbox runs: `def cases():
     # return [(1, 2), ...]` held the expected values there, for the program to call (a `pass` in its place keeps
     # the statements counted as written)
     read = {n.id for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    for mod in modules:
-        mod.body = [ast.copy_location(ast.Pass(), s) if isinstance(s, ast.FunctionDef) and preds.get(s.name) is s
-                    and s.name not in read and not s.name.startswith("test") else s for s in mod.body]
+    attrs = {n.attr for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Attribute)}
+    unread = {id(s) for s, name, preds, _ in found if not name.startswith(("test", "setUp", "tearDown", "__"))
+              and (name not in attrs if name not in preds else name not in read)}
+    for body in [mod.body for mod in modules] + [fn.body for mod in modules for fn in ast.walk(mod)
+                                                   if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]:
+        body[:] = [ast.copy_location(ast.Pass(), s) if id(s) in unread else s for s in body]
 
 
 _TRAPS = (ast.Try, ast.With, ast.AsyncWith, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
