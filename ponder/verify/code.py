@@ -2640,7 +2640,8 @@ def _inline_predicates(modules: list[ast.Module]) -> None:
             if f is not None:
                 top[f.name] = f
                 found.append((s, f.name, top, list(modules)))
-    for fn in [n for mod in modules for n in ast.walk(mod) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]:
+    nodes = [n for mod in modules for n in ast.walk(mod)]
+    for fn in [n for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]:
         for k, s in enumerate(fn.body):
             f = pred(s)
             if f is not None:
@@ -2648,11 +2649,10 @@ def _inline_predicates(modules: list[ast.Module]) -> None:
     # and a class's method that only returns such an expression of its other parameters, called on the object
     # the class's methods are given (`self.want_for(x)`), where no class of the tests derives from it and
     # nothing stores an attribute of that name (an object's own would come first)
-    stored = {n.attr for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Attribute)
-              and not isinstance(n.ctx, ast.Load)}
-    classes = [c for mod in modules for c in ast.walk(mod) if isinstance(c, ast.ClassDef)]
-    reflective = any(isinstance(n, ast.Name) and n.id in ("setattr", "getattr", "vars", "delattr")
-                     or isinstance(n, ast.Attribute) and n.attr == "__dict__" for mod in modules for n in ast.walk(mod))
+    classes = [c for c in nodes if isinstance(c, ast.ClassDef)]
+    stored = {n.attr for n in nodes if isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load)}
+    reflective = classes and any(isinstance(n, ast.Name) and n.id in ("setattr", "getattr", "vars", "delattr")
+                                 or isinstance(n, ast.Attribute) and n.attr == "__dict__" for n in nodes)
     for cls in [] if reflective else [c for mod in modules for c in mod.body if isinstance(c, ast.ClassDef)]:
         if binds.get(cls.name) != 1 or any(_func_name(b) == cls.name for c in classes for b in c.bases):
             continue
@@ -7055,9 +7055,12 @@ def _make_plan(tests) -> dict:
     if "numpy" not in bound:
         modules = [ast.fix_missing_locations(_NumpyAsserts().visit(mod)) for mod in modules]
     _else_after_return(modules)
-    _hoist_walrus(modules)
-    _comprehension_walrus(modules, bound)
-    _counted_whiles(modules, bound)
+    kinds = {type(n) for mod in modules for n in ast.walk(mod)}  # (what the passes below rewrite, or none)
+    if ast.NamedExpr in kinds:
+        _hoist_walrus(modules)
+        _comprehension_walrus(modules, bound)
+    if ast.While in kinds:
+        _counted_whiles(modules, bound)
     uncalled = _uncalled_checks(modules)
     if uncalled:
         raise PonderError(f"code tests: function {uncalled!r} holds asserts but the tests never call it (a call "
