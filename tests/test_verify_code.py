@@ -2949,6 +2949,20 @@ def test_a_while_loop_that_counts_through_a_table_cannot_be_cut_short_or_read():
     assert [v.correct for v in vs] == [True, False] * len(kept), [v.reason for v in vs]
 
 
+
+def test_a_while_loop_over_a_table_that_grows_while_it_runs_keeps_running_as_written():
+    # the `while` re-reads len(cases) each time round, `range` read it once: a table an alias (`more = cases`)
+    # or a function of the tests (`grow()`) lengthens during the loop stays a `while`. As a `for`, the item
+    # appended went unchecked, so a program wrong on it passed (and one that exited at its call too).
+    tests = ["def test_al():\n    cases = [(1, 2)]\n    more = cases\n    i = 0\n    while i < len(cases):\n"
+             "        x, want = cases[i]\n        assert double(x) == want\n        if x == 1:\n"
+             "            more.append((3, 6))\n        i += 1\n",
+             "CASES = [(1, 2)]\ndef grow():\n    CASES.append((3, 6))\ndef test_g():\n    i = 0\n"
+             "    while i < len(CASES):\n        x, want = CASES[i]\n        assert double(x) == want\n"
+             "        if i == 0:\n            grow()\n        i += 1\n"]
+    vs = _verdicts([(blk(p), t) for t in tests for p in (DOUBLE, DOUBLE_WRONG)])
+    assert [v.correct for v in vs] == [True, False] * len(tests), [v.reason for v in vs]
+
 def test_an_expected_value_counted_from_one_iteration_to_the_next_stays_in_the_caller():
     # `want = 0` / `for x in xs:` / `want += 2` / `assert f(x) == want`: the written-out copies give `want` its
     # next value from the one before, which the caller evaluates in turn. Before, `want` was the sandbox's

@@ -6857,13 +6857,18 @@ def _counted_whiles(modules: list[ast.Module], bound: set[str]) -> None:
         for block in _blocks(body):
             for k, stmt in enumerate(block):
                 if isinstance(stmt, ast.While):
-                    loop = _while_as_for(block, k, nodes, bound)
+                    loop = _while_as_for(block, k, nodes, bound, modules)
                     if loop is not None:
                         block[k] = ast.fix_missing_locations(ast.copy_location(loop, stmt))
 
 
-def _while_as_for(block: list[ast.stmt], k: int, nodes: list[ast.AST], bound: set[str]) -> ast.For | None:
-    """The `for` loop that the counting `while` loop `block[k]` is (see _counted_whiles), or None."""
+def _while_as_for(block: list[ast.stmt], k: int, nodes: list[ast.AST], bound: set[str],
+                  modules: list[ast.Module]) -> ast.For | None:
+    """The `for` loop that the counting `while` loop `block[k]` is (see _counted_whiles), or None. The table
+    must be read, in its scope (anywhere in the tests, for a module's), only by item or by `len`: an alias
+    (`more = cases`, `more.append(...)` in the loop) or a function of the tests (`grow()` appending to `CASES`)
+    could lengthen it while the `while` runs, which re-reads its length where `range` read it once (what a
+    function does with its own table after such a loop at the top of its body runs after it)."""
     w = block[k]
     t = w.test
     if not (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], (ast.Lt, ast.LtE))
@@ -6889,6 +6894,21 @@ def _while_as_for(block: list[ast.stmt], k: int, nodes: list[ast.AST], bound: se
     if table is not None:  # read by item only: nothing in the loop changes its length
         items = {id(n.value) for n in inner if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load)}
         if any(isinstance(n, ast.Name) and n.id == table and id(n) not in items for n in inner):
+            return None
+        scope = [n for x in nodes for n in ast.walk(x)]
+        local = nodes is not modules and any(
+            isinstance(n, ast.Name) and n.id == table and isinstance(n.ctx, ast.Store) or isinstance(n, ast.arg)
+            and n.arg == table for n in scope) and not any(
+            isinstance(n, (ast.Global, ast.Nonlocal)) and table in n.names for n in scope)
+        if local and block is getattr(nodes[0], "body", None):  # (what the function does after the loop, after)
+            later = {id(n) for s in block[k + 1:] for n in ast.walk(s)}
+            scope = [n for n in scope if id(n) not in later]
+        scope = scope if local else [n for mod in modules for n in ast.walk(mod)]
+        items |= {id(n.value) for n in scope if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load)}
+        items |= {id(n.args[0]) for n in scope if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                  and n.func.id == "len" and len(n.args) == 1}
+        if any(isinstance(n, ast.Name) and n.id == table and isinstance(n.ctx, ast.Load) and id(n) not in items
+               for n in scope):
             return None
     init = next((s for s in reversed(block[:k]) if any(isinstance(n, ast.Name) and n.id == i for n in ast.walk(s))),
                 None)
