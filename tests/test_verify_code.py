@@ -3048,6 +3048,17 @@ def test_a_helper_that_returns_an_expression_of_its_arguments_is_written_in_wher
     assert [v.correct for v in vs] == [True, False] * len(kept), [v.reason for v in vs]
 
 
+
+def test_a_helper_written_in_stays_defined_where_the_tests_reach_it_otherwise():
+    # every call of `ident` is written in, but the tests also reach it through the module or globals(): left
+    # out of the sandbox (a `pass` in its place), that read failed a right program
+    tests = ["import solution\ndef ident(v):\n    return v\ndef test_h():\n    for c in [(1, 2), (3, 6)]:\n"
+             "        x, want = ident(c)\n        assert double(x) == want\n    assert solution.ident(5) == 5\n",
+             "def ident(v):\n    return v\ndef test_h():\n    for c in [(1, 2), (3, 6)]:\n"
+             "        x, want = ident(c)\n        assert double(x) == want\n    assert globals()['ident'](4) == 4\n"]
+    vs = _verdicts([(blk(p), t) for t in tests for p in (DOUBLE, DOUBLE_WRONG)])
+    assert [v.correct for v in vs] == [True, False] * len(tests), [v.reason for v in vs]
+
 def test_a_loop_that_indexes_tables_cannot_be_cut_short_or_read():
     # `for i in range(len(inputs)): assert f(inputs[i]) == expected[i]`: a table read only in loops' iterables
     # and by item stands for its value too, and each copy's `expected[0]` is that item, here. Before, the loop

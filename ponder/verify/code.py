@@ -2740,9 +2740,13 @@ def _inline_predicates(modules: list[ast.Module]) -> None:
     # return [(1, 2), ...]` held the expected values there, for the program to call (a `pass` in its place keeps
     # the statements counted as written)
     read = {n.id for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    attrs = {n.attr for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Attribute)}
+    # (nor one the tests may reach otherwise: `solution.cases()`, `globals()['cases']`, `getattr(self, 'want')`)
+    named = {n.attr for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Attribute)} | {
+        n.value for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    looked_up = any(isinstance(n, ast.Name) and n.id in ("globals", "locals", "vars", "eval", "exec", "getattr", "dir")
+                    for mod in modules for n in ast.walk(mod))
     unread = {id(s) for s, name, preds, _ in found if not name.startswith(("test", "setUp", "tearDown", "__"))
-              and (name not in attrs if name not in preds else name not in read)}
+              and not looked_up and name not in named and (name not in preds or name not in read)}
     for body in [mod.body for mod in modules] + [fn.body for mod in modules for fn in ast.walk(mod)
                                                    if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]:
         body[:] = [ast.copy_location(ast.Pass(), s) if id(s) in unread else s for s in body]
