@@ -279,7 +279,8 @@ seen); an ``if`` on the loop's values alone is decided here in each copy, and a
 computes, a body that may leave the loop otherwise (a ``break`` or ``return`` under an ``if`` on a value of
 the program's, a ``yield``) or has a check under such an ``if``, a table the tests read otherwise too. A
 ``while`` loop that counts (``i = 0``, ``while i < len(cases):`` or ``i < 3``, its body ending ``i += 1``; ``i``
-read nowhere after it) is the ``for i in range(...)`` loop it runs as, and is written out as that one is.
+read nowhere after it; the table read nowhere but by item, ``len`` or as a loop's items, so nothing lengthens it
+while the loop runs) is the ``for i in range(...)`` loop it runs as, and is written out as that one is.
 Its asserts are reported once per iteration run (a report the same as an earlier one of that assert, the same
 values, is sent once: decided the same), so the caller cannot tell how many should have been: a
 program that forges the end of the run after some iterations passes the rest unrun. Likewise a call of a
@@ -6869,7 +6870,8 @@ def _counted_whiles(modules: list[ast.Module], bound: set[str]) -> None:
 def _while_as_for(block: list[ast.stmt], k: int, nodes: list[ast.AST], bound: set[str],
                   modules: list[ast.Module]) -> ast.For | None:
     """The `for` loop that the counting `while` loop `block[k]` is (see _counted_whiles), or None. The table
-    must be read, in its scope (anywhere in the tests, for a module's), only by item or by `len`: an alias
+    must be read, in its scope (anywhere in the tests, for a module's), only by item, as what a loop iterates, by
+    `len` and builtins that only read it, or by a decorator (parametrize's table): an alias
     (`more = cases`, `more.append(...)` in the loop) or a function of the tests (`grow()` appending to `CASES`)
     could lengthen it while the `while` runs, which re-reads its length where `range` read it once (what a
     function does with its own table after such a loop at the top of its body runs after it)."""
@@ -6908,9 +6910,14 @@ def _while_as_for(block: list[ast.stmt], k: int, nodes: list[ast.AST], bound: se
             later = {id(n) for s in block[k + 1:] for n in ast.walk(s)}
             scope = [n for n in scope if id(n) not in later]
         scope = scope if local else [n for mod in modules for n in ast.walk(mod)]
+        # (read by item, iterated, or given to a builtin that only reads it, or to a decorator: parametrize's)
         items |= {id(n.value) for n in scope if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load)}
-        items |= {id(n.args[0]) for n in scope if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-                  and n.func.id == "len" and len(n.args) == 1}
+        items |= {id(n.iter) for n in scope if isinstance(n, (ast.For, ast.comprehension))}
+        items |= {id(a) for n in scope if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in (
+            "len", "zip", "enumerate", "sorted", "list", "tuple", "reversed") and n.func.id not in bound
+            for a in n.args}
+        items |= {id(a) for n in scope if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                  for d in n.decorator_list for a in ast.walk(d)}
         if any(isinstance(n, ast.Name) and n.id == table and isinstance(n.ctx, ast.Load) and id(n) not in items
                for n in scope):
             return None
