@@ -2740,12 +2740,17 @@ def _inline_predicates(modules: list[ast.Module]) -> None:
     # one no longer read anywhere (every call written in) is left out of what the sandbox runs: `def cases():
     # return [(1, 2), ...]` held the expected values there, for the program to call (a `pass` in its place keeps
     # the statements counted as written)
-    read = {n.id for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     # (nor one the tests may reach otherwise: `solution.cases()`, `globals()['cases']`, `getattr(self, 'want')`)
-    named = {n.attr for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Attribute)} | {
-        n.value for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-    looked_up = any(isinstance(n, ast.Name) and n.id in ("globals", "locals", "vars", "eval", "exec", "getattr", "dir")
-                    for mod in modules for n in ast.walk(mod))
+    read: set[str] = set()
+    named: set[str] = set()
+    for n in (n for mod in modules for n in ast.walk(mod)):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            read.add(n.id)
+        elif isinstance(n, ast.Attribute):
+            named.add(n.attr)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+            named.add(n.value)
+    looked_up = bool(read & {"globals", "locals", "vars", "eval", "exec", "getattr", "dir"})
     unread = {id(s) for s, name, preds, _ in found if not name.startswith(("test", "setUp", "tearDown", "__"))
               and not looked_up and name not in named and (name not in preds or name not in read)}
     for body in [mod.body for mod in modules] + [fn.body for mod in modules for fn in ast.walk(mod)
