@@ -368,6 +368,7 @@ import hashlib
 import itertools
 import json
 import keyword
+import marshal
 import math
 import operator
 import os
@@ -495,7 +496,39 @@ _output_digest = _digest_namespace["output_digest"]
 # Sent with `python -I -X utf8 -c`. It is PID 1 of the namespace; it forks one child per run and only reads
 # what children write, so nothing the program does can change what the harness tells the caller.
 _HARNESS = _DIGEST_SOURCE + r'''
-import builtins, hashlib, json, os, resource, select, signal, sys, time
+import builtins, hashlib, json, os, resource, select, signal, site, sys, time
+
+def site_by_hand():
+    # The interpreter starts with -S: site's processing of the environment's .pth files (an editable install's
+    # import finder, a certificate bundle's setup) took ~50 ms of each sandbox's ~100 ms start. Put back what a
+    # program sees of site: the site-packages directories and the plain directory lines of their .pth files (not
+    # their import lines: the caller's start-up code, not the program's), and the builtins exit, quit, help.
+    for d in site.getsitepackages():
+        if not os.path.isdir(d) or d in sys.path:
+            continue
+        sys.path.append(d)
+        try:
+            names = sorted(n for n in os.listdir(d) if n.endswith(".pth"))
+        except OSError:
+            continue
+        for n in names:
+            try:
+                with open(os.path.join(d, n), encoding="utf-8") as f:
+                    lines = f.read().splitlines()
+            except (OSError, UnicodeDecodeError):
+                continue
+            for line in lines:
+                line = line.strip()
+                if not line or line.startswith(("#", "import ", "import\t")):
+                    continue
+                p = os.path.join(d, line)
+                if os.path.isdir(p) and p not in sys.path:
+                    sys.path.append(p)
+    site.setquit()
+    site.setcopyright()
+    site.sethelper()
+
+site_by_hand()
 
 def read_all(fd):
     parts = []
@@ -7414,14 +7447,16 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
             # (the caller's setting, the same for every case: no bound of it comes from an expected output)
             "tokens_cap": MAX_TOKENS_BYTES if float_tol > 0 and plan["mode"] == "stdio" else -1,
             "tokens_left": MAX_TOKENS_RUN_BYTES}
-    payload = json.dumps(spec).encode()
+    harness = _harness_bytecode()
+    payload = harness + json.dumps(spec).encode()
     # the caller's own deadline only matters if the harness itself wedges (e.g. a starved machine)
     wall = (float(timeout) + 1.0) * len(cases) + 30.0
     proc = None
     try:
         if uid is not None:
             os.chown(workdir, uid, uid)
-        cmd = [*_parent_death_prefix(), *iso["prefix"], sys.executable, "-I", "-X", "utf8", "-c", _HARNESS]
+        cmd = [*_parent_death_prefix(), *iso["prefix"], sys.executable, "-I", "-S", "-X", "utf8", "-c",
+               _BOOT.format(n=len(harness))]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env={}, cwd=workdir, start_new_session=True, close_fds=True)
         try:
@@ -7449,6 +7484,18 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
     if plan["mode"] == "stdio":
         return _judge_stdio(plan, result["runs"], code, float_tol, memory_mb)
     return _judge_asserts(plan, result["runs"][0], code, memory_mb)
+
+
+# The sandbox's first lines: read the harness, compiled once by the caller, off stdin ahead of the run's spec.
+# Compiling its ~50 KB of source took ~30 ms of every sandbox's start (-c); marshal data is read by the same
+# interpreter that wrote it (sys.executable), so its format always matches.
+_BOOT = ("import marshal, os\nb = b''\nwhile len(b) < {n}:\n    c = os.read(0, {n} - len(b))\n    if not c:\n"
+         "        raise SystemExit('ponder harness: stdin ended early')\n    b += c\nexec(marshal.loads(b))\n")
+
+
+@functools.cache
+def _harness_bytecode() -> bytes:
+    return marshal.dumps(compile(_HARNESS, "<ponder-harness>", "exec"))
 
 
 _NO_START = "sandbox error: could not start the sandbox"
