@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import importlib.metadata
 import json
 import math
 import os
@@ -47,13 +48,12 @@ import platform
 import re
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-
-import torch
 
 from ..errors import PonderError, headline
 from ..verify.registry import item_id
@@ -77,8 +77,19 @@ def versions() -> dict:
     """What must match between the driver and every worker."""
     import ponder
 
-    return {"ponder": ponder.__version__, "torch": torch.__version__, "python": platform.python_version(),
+    return {"ponder": ponder.__version__, "torch": _torch_version(), "python": platform.python_version(),
             "ray": _ray().__version__}
+
+
+def _torch_version() -> str:
+    """torch's version without importing it (a verifier-only actor never does): its installed metadata, which is
+    the __version__ it would import with; a torch without any (built in place) is imported for it."""
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        import torch
+
+        return torch.__version__
 
 
 def check_versions(local: dict, remote: Sequence[dict], first: int = 0) -> None:
@@ -400,7 +411,13 @@ class Worker:
     """One Ray actor: a model replica (optional: verification needs none) plus the tokenizer."""
 
     def __init__(self, model_config=None, tok=None, device: str = "cpu", threads: int = 1, dtype: str = "float32"):
-        torch.set_num_threads(threads)
+        # torch is imported where a model is held: a verifier-only actor never imports it (~3 s of CPU a start);
+        # one a scoring function imports later starts with `threads` threads (OMP_NUM_THREADS, read at its import)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        if model_config is not None or "torch" in sys.modules:
+            import torch
+
+            torch.set_num_threads(threads)
         self.model, self.tok, self.version = None, tok, None
         if model_config is not None:
             from ..model import Transformer
