@@ -2283,6 +2283,24 @@ def test_python_dash_m_ponder_runs_the_cli():
     assert bad.returncode == 2 and "unknown task 'nope'" in bad_err and "Traceback" not in bad_err
 
 
+def test_the_cli_the_verifiers_and_a_verifier_only_ray_actor_start_without_torch():
+    """`import ponder` imported torch (~3 s of CPU on a 2-core box) for every process: `ponder --help`, `ponder
+    verify`, a scoring-only Ray actor, a script using ponder.verify alone. Its model, sampling and checkpoint names
+    import it when first read."""
+    code = ("import sys, ponder, ponder.cli, ponder.verify.registry, ponder.verify.run, ponder.tasks.data\n"
+            "from ponder.distributed.ray_workers import Worker, versions\n"
+            "from ponder.cli import main\n"
+            "assert main(['data', 'export', 'arith', '--split', 'test', '-n', '1', '-o', '-']) == 0\n"
+            "Worker(threads=2)\n"
+            "print('torch' in sys.modules, versions()['torch'], ponder.Transformer.__module__, 'torch' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[-1] == f"False {torch.__version__} ponder.model True"
+    assert "load" in dir(ponder) and ponder.load is ponder.checkpoint.load
+    with pytest.raises(AttributeError, match="module 'ponder' has no attribute 'nope'"):
+        ponder.nope  # noqa: B018
+
+
 def test_grpo_stopped_by_an_alarm_says_which_and_where(tmp_path, ckpt, capsys):
     """A run ended by --stop-on-alarm printed only "grpo: 3 steps" (and its --json the same as a finished run's),
     so a sweep could not tell it from a completed one. One-token completions are all truncated: length_runaway

@@ -106,9 +106,9 @@ def test_countdown_on_a_long_line_of_sides_or_runs_is_fast(text):
     a 1 MB line of "1=1=..." took ~4 s, one of digits between zero-width spaces or a marked "25*4 = 25*4 = ..." over
     1 s. A line longer than MAX_LINE_CHARS holds no answer, nor one with more sides than an answer may have. (A line
     of 10,000 characters of runs took 1.6 s: what comes before each run was searched from the line's start.)"""
-    t0 = time.monotonic()
+    t0 = time.thread_time()  # (this thread's CPU time: a loaded box that deschedules it once made it 1.2 s of wall)
     v = check_countdown(text, [25, 4, 7], 100)
-    assert not v.correct and time.monotonic() - t0 < 1, (v.reason, time.monotonic() - t0)
+    assert not v.correct and time.thread_time() - t0 < 1, (v.reason, time.thread_time() - t0)
     # a short line with as many sides is read still: too long an equation
     assert check_countdown("So " + " = ".join(["25*4"] * 21), [25, 4, 7], 100).reason == "too long"
     assert check_countdown("25*4 = 100\n" + "=" * 40, [25, 4, 7], 100).correct  # (a rule under it: no digit)
