@@ -6,6 +6,7 @@
 """
 
 import importlib
+import importlib.util
 
 from . import tasks, verify
 from .errors import PonderError
@@ -24,9 +25,12 @@ _LAZY = {"load": "checkpoint", "save": "checkpoint", "sample": "engine", "Sample
 def __getattr__(name: str):
     if name in _LAZY:
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'ponder' has no attribute {name!r}")
+    elif not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        value = importlib.import_module(f".{name}", __name__)  # `ponder.model.X` after a bare `import ponder`, as before
+    else:
+        raise AttributeError(f"module 'ponder' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__():

@@ -2297,6 +2297,9 @@ def test_the_cli_the_verifiers_and_a_verifier_only_ray_actor_start_without_torch
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[-1] == f"False {torch.__version__} ponder.model True"
     assert "load" in dir(ponder) and ponder.load is ponder.checkpoint.load
+    p = subprocess.run([sys.executable, "-c", "import ponder; print(ponder.model.Transformer.__name__, ponder.rl.ObjectiveConfig.__name__)"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.stdout.split() == ["Transformer", "ObjectiveConfig"], p.stderr  # a submodule by attribute, as before
     with pytest.raises(AttributeError, match="module 'ponder' has no attribute 'nope'"):
         ponder.nope  # noqa: B018
 
