@@ -9,6 +9,7 @@ import threading
 import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -293,6 +294,32 @@ def test_stdio_program_ends_as_the_interpreter_does():
                 "buf.write(str(int(input()) * 2) + '\\n')")
     assert check_code(blk(buffered), [{"input": "21\n", "output": "42"}]).reason == "passed 1/1"
     assert check_code(blk(buffered), [{"input": "20\n", "output": "42"}]).reason == "failed test 1"
+
+
+def test_a_program_sees_the_callers_site_packages_a_venvs_and_their_pth_directories(tmp_path):
+    """The sandbox's interpreter starts with -S (site's .pth start-up code took half of its start): a program still
+    imports what the caller's interpreter can, from a venv's site-packages (which Python 3.10 finds only through
+    site), the base's where the venv includes them (numpy here), and a .pth file's directory line."""
+    import sys
+
+    if sandbox_info()["isolation"] != "namespaces":
+        pytest.skip("the audit fence refuses files under the temporary directory that holds the venv")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True,
+                   timeout=300)
+    py = venv / "bin" / "python"
+    site_dir = subprocess.run([str(py), "-c", "import site; print(site.getsitepackages()[0])"], capture_output=True,
+                              text=True, check=True, timeout=300).stdout.strip()
+    (Path(site_dir) / "venv_only.py").write_text("VALUE = 7\n")
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "pth_only.py").write_text("VALUE = 5\n")
+    (Path(site_dir) / "extra.pth").write_text(f"# a comment\nimport os\n{tmp_path / 'extra'}\n")
+    prog = ("import numpy, venv_only, pth_only\ndef add(a, b):\n    return a + b + venv_only.VALUE - pth_only.VALUE - 2"
+            "\nhelp, copyright, quit")
+    code = f"from ponder.verify.code import check_code\nprint(check_code({blk(prog)!r}, {TESTS!r}).reason)"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    p = subprocess.run([str(py), "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert p.stdout.strip() == "passed 3/3", p.stderr[-2000:]
 
 
 def test_assert_mode_program_that_exits_0_at_the_end_of_its_top_level_is_tested():

@@ -493,17 +493,19 @@ _digest_namespace: dict = {"hashlib": hashlib}
 exec(_DIGEST_SOURCE, _digest_namespace)  # the caller's copy of the very function the harness runs
 _output_digest = _digest_namespace["output_digest"]
 
-# Sent with `python -I -X utf8 -c`. It is PID 1 of the namespace; it forks one child per run and only reads
-# what children write, so nothing the program does can change what the harness tells the caller.
+# Run by `python -I -S -X utf8` (compiled once by the caller, read off stdin: _BOOT). It is PID 1 of the namespace;
+# it forks one child per run and only reads what children write, so nothing the program does can change what the
+# harness tells the caller.
 _HARNESS = _DIGEST_SOURCE + r'''
 import builtins, hashlib, json, os, resource, select, signal, site, sys, time
 
-def site_by_hand():
+def site_by_hand(dirs):
     # The interpreter starts with -S: site's processing of the environment's .pth files (an editable install's
     # import finder, a certificate bundle's setup) took ~50 ms of each sandbox's ~100 ms start. Put back what a
-    # program sees of site: the site-packages directories and the plain directory lines of their .pth files (not
-    # their import lines: the caller's start-up code, not the program's), and the builtins exit, quit, help.
-    for d in site.getsitepackages():
+    # program sees of site: the caller's site-packages directories (its own site read them, a venv's included) and
+    # the plain directory lines of their .pth files (not their import lines: the caller's start-up code, not the
+    # program's), and the builtins exit, quit, help.
+    for d in dirs:
         if not os.path.isdir(d) or d in sys.path:
             continue
         sys.path.append(d)
@@ -527,8 +529,6 @@ def site_by_hand():
     site.setquit()
     site.setcopyright()
     site.sethelper()
-
-site_by_hand()
 
 def read_all(fd):
     parts = []
@@ -1541,6 +1541,7 @@ def run_case(spec, case):
 
 def main():
     spec = json.loads(read_all(0))
+    site_by_hand(spec["site"])  # (before expose_python, which makes sys.path's directories reachable)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
@@ -7446,7 +7447,7 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
             "report_cap": MAX_REPORT_BYTES, "report_lines": MAX_REPORT_LINES, "stdout_cap": MAX_STDOUT_BYTES, "cwd": workdir,
             # (the caller's setting, the same for every case: no bound of it comes from an expected output)
             "tokens_cap": MAX_TOKENS_BYTES if float_tol > 0 and plan["mode"] == "stdio" else -1,
-            "tokens_left": MAX_TOKENS_RUN_BYTES}
+            "tokens_left": MAX_TOKENS_RUN_BYTES, "site": _site_dirs()}
     harness = _harness_bytecode()
     payload = harness + json.dumps(spec).encode()
     # the caller's own deadline only matters if the harness itself wedges (e.g. a starved machine)
@@ -7491,6 +7492,16 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
 # interpreter that wrote it (sys.executable), so its format always matches.
 _BOOT = ("import marshal, os\nb = b''\nwhile len(b) < {n}:\n    c = os.read(0, {n} - len(b))\n    if not c:\n"
          "        raise SystemExit('ponder harness: stdin ended early')\n    b += c\nexec(marshal.loads(b))\n")
+
+
+@functools.cache
+def _site_dirs() -> list[str]:
+    """This interpreter's site-packages directories as its own site module found them (a venv's, and the base's
+    where the venv includes them: Python 3.10's sandbox under -S would see only the base's)."""
+    import site
+
+    dirs = site.getsitepackages() if hasattr(site, "getsitepackages") else []
+    return [d for d in dirs if os.path.isdir(d)]
 
 
 @functools.cache
