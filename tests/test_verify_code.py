@@ -2643,7 +2643,7 @@ def test_calls_from_worker_threads():
     ("```python\ndef add(:\n```", "syntax error"), ("```python\nx = 1\x00\n```", "syntax error"),
     ("\x00\xff\ud800garbage" * 1000, "no code block"), ("x" * (1 << 20), "no code block"),
     ("```python\n" + "x = 1\n" * 60000 + "```", "too long"),
-])
+], ids=lambda v: repr(v)[:40] if isinstance(v, (str, bytes)) else None)  # (not 1.5 MB of test ids)
 def test_bad_completions_give_a_reason_not_an_exception(completion, reason):
     t0 = time.monotonic()
     v = check_code(completion, TESTS)
