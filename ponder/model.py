@@ -368,8 +368,8 @@ def _sliding_window_in_use(d: dict, mt: str):
     """The sliding window some layer of this config.json attends through (transformers' reading), or None."""
     if not d.get("use_sliding_window"):
         return None
-    if mt == "llama":  # (no layer types: a window the file asks for is taken to mean every layer)
-        return d.get("sliding_window")
+    if mt == "llama":  # transformers' Llama attends over the whole context whatever these fields say (its
+        return None    # config keeps them, its attention and mask never read them): so does Ponder
     # Qwen2/Qwen3 (transformers): layers with layer_type "sliding_attention" (by default those from
     # max_window_layers on) see only the last sliding_window tokens, and only if use_sliding_window is true;
     # a sliding_window absent from the file is their class default, 4096 (null means no window)

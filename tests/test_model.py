@@ -440,11 +440,12 @@ def _no_max_positions(raw):
                                      layer_types=None)),
     ("qwen3_untied_yarn", lambda raw: raw.update(use_sliding_window=True, sliding_window=600, max_window_layers=1,
                                                  layer_types=None)),
+    ("llama3", lambda raw: raw.update(use_sliding_window=True, sliding_window=8)),
 ], ids=["qwen3_mlp_bias", "qwen2_biases", "yarn_top_level_original", "llama3_top_level_original",
         "yarn_top_level_original_float", "llama3_top_level_original_float",
         "yarn_no_max_positions", "sliding_window_on_no_layer", "rope_theta_in_rope_scaling",
         "rope_theta_in_default_rope_scaling",
-        "sliding_window_equal_to_context", "sliding_window_past_yarn_context"])
+        "sliding_window_equal_to_context", "sliding_window_past_yarn_context", "llama_sliding_window_unread"])
 def test_config_fields_read_as_transformers_reads_them(tmp_path, name, edit, request):
     """Fields transformers reads its own way for these families. Used to fail: mlp_bias=true in a Qwen
     config.json (transformers' Qwen MLPs have no biases and ignore it) stopped load with "missing tensors"; a
@@ -454,7 +455,9 @@ def test_config_fields_read_as_transformers_reads_them(tmp_path, name, edit, req
     sliding, where transformers computes full attention; a rope_theta inside rope_scaling (where transformers
     takes it from) was passed over for the top-level one or 10000: logits off by 0.2; use_sliding_window=true with
     a window no shorter than the context (Qwen2.5 ships sliding_window == max_position_embeddings) was refused,
-    where transformers' window masks nothing (checked over the whole context, 512 positions; YaRN's too)."""
+    where transformers' window masks nothing (checked over the whole context, 512 positions; YaRN's too); a Llama
+    config.json with use_sliding_window=true and an 8-token window was refused, where transformers' Llama never
+    reads either field and attends over the whole context."""
     hf = _hf_checkpoint(tmp_path, name, edit)
     model, _ = ponder.load(tmp_path)
     x = torch.randint(0, 320, (1, 512 if "sliding_window_" in request.node.name else 300))  # (the whole context)
