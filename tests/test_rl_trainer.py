@@ -571,6 +571,39 @@ def test_minibatches_step_the_optimizer_as_often_as_the_objective_says(tmp_path,
     assert len(steps) == (0 if rows[0].get("skipped") else 16)
 
 
+def test_passes_after_the_first_take_the_ratio_against_the_behaviour_policy_fixed_for_the_step(tmp_path, ckpt,
+                                                                                              monkeypatch):
+    """mu=2 passes x 2 minibatches (PPO-style reuse of one rollout): every update's ratio is against the log-probs
+    of the weights that generated the rollouts, computed once before the first update and the same in every pass;
+    the first update's own log-probs are those weights'. A trainer that re-read them from the moving weights (each
+    pass, or each minibatch) would make every ratio 1 and clip nothing."""
+    from ponder.rl import objective
+    from ponder.verify.registry import RewardResult
+
+    calls, real = [], objective.policy_loss
+
+    def spy(logp, old, *a, **k):
+        calls.append((logp.detach().clone(), old.clone()))
+        return real(logp, old, *a, **k)
+
+    def score(reward, texts, items):  # rewards that differ within a group: advantages, so the weights move
+        return [RewardResult(reward=float(j % 2), correct=bool(j % 2)) for j, _ in enumerate(texts)]
+
+    monkeypatch.setattr(objective, "policy_loss", spy)
+    train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "prompts_per_step": 2, "group_size": 4,
+                                         "eval_every": 10, "lr": 1e-2}, objective={"mu": 2, "minibatches": 2}),
+          tmp_path / "r", progress=False, score_fn=score)
+    half = len(calls) // 2
+    assert half >= 2 and len(calls) == 2 * half  # the same micro-batches in each pass, in the same order
+    first, second = calls[:half], calls[half:]
+    logp0, old0 = first[0]
+    assert torch.equal(old0, logp0)  # the first update: the behaviour policy's own log-probs, ratio 1
+    assert torch.equal(second[0][1], logp0)  # ... and still the ratio's denominator in the second pass
+    assert not torch.allclose(second[0][0], logp0)  # while the weights have moved (two updates taken)
+    for (_, a), (_, b) in zip(first[1:], second[1:]):
+        assert torch.equal(a, b)  # the later minibatches: one fixed set of old log-probs for both passes
+
+
 def test_monitor_alarms():
     m = Monitor(max_new_tokens=100)
     raised = []
