@@ -353,6 +353,34 @@ def test_kl_estimators_hand_values():
     assert stats["kl_mean"] == pytest.approx(-math.log(2))
 
 
+def test_kl_losses_expected_gradients_on_policy_are_as_explain_says():
+    """--explain's claims, exactly on a 5-token categorical π_θ = softmax(θ): the k3 loss's gradient, averaged over
+    tokens drawn from π_θ, is the gradient of KL(π_ref‖π_θ) (not of the KL(π_θ‖π_ref) its value estimates), and the
+    k1 loss's is zero."""
+    theta = torch.tensor([0.3, -1.2, 2.0, 0.1, -0.4], dtype=torch.float64, requires_grad=True)
+    ref = torch.log_softmax(torch.tensor([1.0, 0.2, -0.5, 0.7, 0.0], dtype=torch.float64), 0)
+    mask = torch.ones(1, 1, dtype=torch.bool)
+
+    def expected_grad(kl):
+        cfg = ObjectiveConfig(ratio="none", clip="none", kl=kl, beta=1.0)
+        logp = torch.log_softmax(theta, 0)
+        total = torch.zeros_like(theta)
+        for x in range(5):  # E_{x~π_θ}[∇ loss(x)]: the sampling weight π_θ(x) is a constant
+            loss, _ = policy_loss(logp[x].view(1, 1), None, ref[x].view(1, 1), torch.zeros(1), mask, cfg)
+            (g,) = torch.autograd.grad(loss, theta, retain_graph=True)
+            total += logp[x].exp().detach() * g
+        return total
+
+    p = torch.log_softmax(theta, 0)
+    reverse = (ref.exp() * (ref - p)).sum()  # KL(π_ref‖π_θ)
+    forward = (p.exp() * (p - ref)).sum()  # KL(π_θ‖π_ref)
+    (g_reverse,) = torch.autograd.grad(reverse, theta, retain_graph=True)
+    (g_forward,) = torch.autograd.grad(forward, theta)
+    k3 = expected_grad("k3")
+    assert torch.allclose(k3, g_reverse, atol=1e-6) and not torch.allclose(k3, g_forward, atol=1e-2)
+    assert torch.allclose(expected_grad("k1"), torch.zeros(5, dtype=torch.float64), atol=1e-6)
+
+
 def test_k3_near_on_policy_keeps_its_value():
     """k3 = e^d − d − 1 ≈ d²/2 for a small log-ratio d: written as exp(d) − d − 1 it cancelled to exactly 0 in
     float32 at |d| = 1e-4 and was 5% off at 1e-3 (the KL logged and added near on-policy)."""

@@ -720,6 +720,9 @@ def _formula(cfg: ObjectiveConfig) -> tuple[list[str], list[str]]:
             cites.append("gspo")
     if cfg.kl == "k3":
         lines.append("  KL_i,t = π_ref/π_θ − log(π_ref/π_θ) − 1   (k3 estimator, as in DeepSeekMath; log(π_ref/π_θ) capped at 20 as in verl)")
+        # (E_πθ[∇k3] = E_πθ[(1 − π_ref/π_θ)·∇log π_θ] = −Σ π_ref ∇log π_θ: the reverse KL's gradient)
+        lines.append("      as a loss its expected gradient on-policy is that of KL(π_ref‖π_θ), not of the "
+                     "KL(π_θ‖π_ref) its value estimates (as in DeepSeekMath and TRL)")
         cites += ["k3", "grpo"]
     elif cfg.kl == "k1":
         lines.append("  KL_i,t = log π_θ − log π_ref   (k1 estimator; as a loss its gradient is ∇log π_θ, "
