@@ -197,6 +197,18 @@ def _threads_arg(p, where="in this process (default: torch's, one per core)"):
                         "the tiny model on a loaded 2-core machine: 19.8 s with 2 threads, 1.0 s with 1; README)")
 
 
+def _refuse_judge_reward(spec: str | None, command: str) -> None:
+    """A --reward with the judge verifier, for a training command that has no judge model to give it (the
+    library's own message named a Python call, get_reward(..., judge=make_judge(...)))."""
+    if not spec:
+        return
+    from .verify.registry import _parse
+
+    if "judge" in [t for t, _ in _parse(spec)]:
+        raise PonderError(f"--reward {spec}: the judge verifier needs a model to score with, and {command} takes "
+                          "none; use a verifier that checks answers (math, countdown, code, constraints)")
+
+
 def _template_kwargs(text: str) -> dict:
     from .tokenizer import check_template_kwargs
 
@@ -891,13 +903,7 @@ def cmd_distill(a):
         if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):
             raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data or f"--task {a.task}", "; give --chat to render them "
                                                           "through the chat template"))
-        if a.reward:  # (the library's own message named a Python call, get_reward(..., judge=make_judge(...)))
-            from .verify.registry import _parse
-
-            if "judge" in [t for t, _ in _parse(a.reward)]:
-                raise PonderError(f"--reward {a.reward}: the judge verifier needs a model to score with, and "
-                                  "distill takes none; use a verifier that checks answers (math, countdown, code, "
-                                  "constraints)")
+        _refuse_judge_reward(a.reward, "distill")
         reward = get_reward(a.reward or default_reward(None if a.data else a.task, items))
         steps = a.steps or 100
         train = TrainConfig(steps=steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, steps // 10),
@@ -1106,13 +1112,7 @@ def cmd_grpo(a):
             if all(isinstance(it["prompt"], str) for it in items):
                 raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data, "; give --chat to render them through the "
                                                               "chat template"))
-        if a.reward:  # (the library's own message named a Python call, get_reward(..., judge=make_judge(...)))
-            from .verify.registry import _parse
-
-            if "judge" in [t for t, _ in _parse(a.reward)]:
-                raise PonderError(f"--reward {a.reward}: the judge verifier needs a model to score with, and "
-                                  "grpo takes none; use a verifier that checks answers (math, countdown, code, "
-                                  "constraints)")
+        _refuse_judge_reward(a.reward, "grpo")
         if a.data and not a.eval_data and unused:  # (it trained with no held-out evaluation, saying nothing)
             raise PonderError(f"{', '.join(unused)}: a --data run measures held-out accuracy only on --eval-data "
                               "FILE; give it, or drop " + ", ".join(unused))
