@@ -2123,9 +2123,9 @@ def build_parser() -> argparse.ArgumentParser:
                  "generate does: a note names what it recommends")
     ev.add_argument("--top-p", type=_top_p, default=1.0, help="nucleus sampling mass, in (0, 1]; 1 = off" + _eval_own)
     ev.add_argument("--top-k", type=_nonneg_int, default=0,
-                    help="keep the k most likely tokens; 0 = off (not for self_refine)" + _eval_own)
+                    help="keep the k most likely tokens; 0 = off" + _eval_own)
     ev.add_argument("--min-p", type=_min_p, default=0.0, help="drop tokens below min_p x the top probability, in "
-                    "[0, 1); 0 = off (not for self_refine)" + _eval_own)
+                    "[0, 1); 0 = off" + _eval_own)
     ev.add_argument("--seed", type=_seed, default=0,
                     help="seeds the sampling, the bootstrap intervals and (without --task-seed) the task's "
                          "problems, in [0, 2**32)")

@@ -1011,7 +1011,7 @@ def evaluate(
     ``method_kwargs``: extra arguments of the method (``ponder.scale``); ``scorer`` may be "logprob",
     "likelihood", "judge" (needs ``judge``), a reward spec or a callable. ``temperature`` defaults per
     method (``DEFAULT_TEMPERATURE``); ``top_p``, ``top_k`` and ``min_p`` (1.0, 0 and 0.0: off) filter each sampled
-    token, for the methods that take them (all that sample but self_refine, which takes a temperature alone), and
+    token, for every method that samples (self_refine's draft, critiques and revisions too), and
     are refused at temperature 0. For budget forcing / effort, ``max_new_tokens`` is the default
     budget. ``chat``: wrap each text prompt as a user message (with ``system``) for chat models; a prompt
     given as chat messages is rendered as it is either way (``system`` is refused with it).

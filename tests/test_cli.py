@@ -4399,3 +4399,18 @@ def test_eval_sweep_resume_names_flags_and_takes_its_methods_in_any_order(tmp_pa
     std = capsys.readouterr()
     assert "this sweep had finished" in std.err
     assert json.loads(std.out)["curves"] == first["curves"][::-1]
+
+
+def test_eval_sampling_filter_help_names_the_methods_that_ignore_them():
+    """`ponder eval --help` said --top-k and --min-p were "not for self_refine", yet self_refine samples its draft,
+    critiques and revisions with them (--method self_refine --temperature 1 --top-k 1 decoded exactly as greedy,
+    recorded top_k 1): found comparing the help with a self-refine run. Each filter's help names as "not for" only
+    methods whose options lack it."""
+    from ponder.evaluate import method_options
+    from ponder.scale import METHODS
+
+    ev = next(a for a in build_parser()._actions if a.dest == "command").choices["eval"]
+    for a in ev._actions:
+        if a.dest in ("top_p", "top_k", "min_p"):
+            said = set(re.findall(r"not for ([a-z_]+)", a.help))
+            assert said <= {m for m in METHODS if a.dest not in method_options(m)}, (a.dest, a.help)
