@@ -174,7 +174,7 @@ def _data_fields_args(p, files="--data"):
     dataset in another layout than prompt/answer, which was otherwise loaded only after editing the file."""
     p.add_argument("--prompt-field", default=None,
                    help=f"the field of the {files} rows holding the prompt (default: prompt, else problem), e.g. "
-                        "question (GSM8K), Problem (AIME)")
+                        "question (GSM8K), Problem (AIME); a dotted name reads a nested one: extra_info.question")
     p.add_argument("--answer-field", default=None,
                    help=f"the field of the {files} rows holding the gold answer (default: answer, else verl's "
                         "reward_model.ground_truth), e.g. Answer (AIME) or solution (MATH: the math verifier reads "

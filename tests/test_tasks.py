@@ -1254,6 +1254,32 @@ def test_load_dataset_takes_verls_layout_as_it_is(tmp_path):
         load_dataset(p)
 
 
+def test_field_names_reach_into_nested_objects(tmp_path):
+    """--answer-field reward_model.ground_truth (the name --help gives verl's gold) and --prompt-field
+    extra_info.question (verl's GSM8K keeps the plain question there) were refused: "missing field
+    'reward_model.ground_truth' (have: ..., reward_model, ...)". A dotted name walks nested objects; a key that
+    has the dot in it is read as it is; a missing step is named with the keys that level has."""
+    row = {"prompt": CHAT_PROMPT, "reward_model": {"style": "rule", "ground_truth": "5"},
+           "extra_info": {"question": "What is 2 + 3?", "answer": "2 + 3 = 5\n#### 5", "index": 0}}
+    p = _write(tmp_path / "v.jsonl", [json.dumps(row), json.dumps({**row, "id": "b"})])
+    items = load_dataset(p, answer_field="reward_model.ground_truth")
+    assert [it["answer"] for it in items] == ["5", "5"]
+    items = load_dataset(p, prompt_field="extra_info.question", answer_field="extra_info.answer")
+    assert [(it["prompt"], it["answer"]) for it in items] == [("What is 2 + 3?", "5")] * 2
+    assert items[0]["extra_info"] == row["extra_info"]  # every field kept as it is
+    q = _write(tmp_path / "k.jsonl", [json.dumps({**row, "a.b": "7", "a": {"b": "8"}})])
+    assert load_dataset(q, answer_field="a.b")[0]["answer"] == "7"  # the literal key first
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: missing field 'extra_info.q' (extra_info has: "
+                                                    "question, answer, index)")):
+        load_dataset(p, prompt_field="extra_info.q")
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: missing field 'reward_model.style.x' "
+                                                    "(reward_model.style is str, not an object)")):
+        load_dataset(p, answer_field="reward_model.style.x")
+    tz = {"prompt": "x", "reward_model": {"ground_truth": {"target": 24, "numbers": [4, 6]}}}
+    item = load_dataset(_write(tmp_path / "c.jsonl", [json.dumps(tz)]), answer_field="reward_model.ground_truth")[0]
+    assert (item["task"], item["target"], item["numbers"], item["answer"]) == ("countdown", 24, [4, 6], "24")
+
+
 def test_n_and_limit_may_be_numpy_integers(tmp_path):
     """A seed may be any integer type (np.int64 from an array of sweep values), but n and limit were refused
     as "must be a positive integer, got np.int64(3)", which they are."""

@@ -523,6 +523,36 @@ _KNOWN_FIELDS = {"prompt": (("question", "it (GSM8K's layout)"), ("Problem", "it
                  "answer": (("solution", "its last \\boxed{} (MATH's layout)"), ("Answer", "it (AIME's layout)"))}
 
 
+def _lookup(row: dict, field: str):
+    """The row's `field`; a dotted name ("reward_model.ground_truth", "extra_info.question") walks nested objects
+    where the row has no key of that name itself (a key with the dot in it is read as it is). _MISSING if none."""
+    if field in row or "." not in field:
+        return row.get(field, _MISSING)
+    value = row
+    for step in field.split("."):
+        if not isinstance(value, dict) or step not in value:
+            return _MISSING
+        value = value[step]
+    return value
+
+
+def _lacking(row: dict, field: str) -> str:
+    """What a row missing `field` has, for the message: its keys, or for a dotted name the keys of the deepest
+    object the path reaches ("extra_info has: question, answer"), or the kind of value a step is instead."""
+    value, path = row, []
+    if field not in row and "." in field:
+        for step in field.split(".")[:-1]:
+            if not isinstance(value, dict) or step not in value:
+                break
+            value, path = value[step], [*path, step]
+    if not path:
+        return f"have: {field_names(row)}"
+    at = ".".join(path)
+    if not isinstance(value, dict):
+        return f"{at} is {_type_name(value) if value is not None else 'null'}, not an object"
+    return f"{at} has: {field_names(value)}"
+
+
 def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | None = None,
                  limit: int | None = None, require_answer: bool = True) -> list[dict]:
     """Rows of a .jsonl/.json/.parquet file as task items (see the module docstring). ``require_answer=False``
@@ -558,7 +588,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         pf = prompt_field or ("prompt" if row.get("prompt") is not None or ("prompt" in row and "problem" not in row)
                               else "problem")
         af = answer_field or "answer"
-        values = {pf: row.get(pf, _MISSING), af: row.get(af, _MISSING)}
+        values = {pf: _lookup(row, pf), af: _lookup(row, af)}
         rm = row.get("reward_model")
         if (answer_field is None and row.get(af) is None and isinstance(rm, dict) and "ground_truth" in rm
                 and (af not in row or rm["ground_truth"] is not None)):
@@ -575,10 +605,10 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
                 known = next((f"; --{kind}-field {f} ({kind}_field= in Python) reads {why}" for f, why in _KNOWN_FIELDS[kind] if f in row), "")
                 other = ("" if (prompt_field if field == pf else answer_field) is not None else
                          known or f"; --{kind}-field F ({kind}_field= in Python) reads another")
-                raise PonderError(f"{where}: missing field {name} (have: {field_names(row)}){other}")
+                raise PonderError(f"{where}: missing field {name} ({_lacking(row, field)}){other}")
             if values[field] is None:
                 raise PonderError(f"{where}: field {field!r} is null")
-        prompt = row[pf]
+        prompt = values[pf]
         if isinstance(prompt, list):
             check_prompt_messages(where, pf, prompt)
         elif not isinstance(prompt, str) or not prompt.strip():
