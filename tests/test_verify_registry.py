@@ -851,3 +851,31 @@ def test_a_gold_in_words_the_math_verifier_cannot_read_is_no_placeholder(gold):
     for placeholder in ("####", "?", "-", "...", "\\boxed{}", "work\n\\boxed{}", "$\\,$", "\\boxed{\\text{}}"):
         with pytest.raises(PonderError, match="in which the math verifier finds no answer"):
             check_math_gold({"answer": placeholder})
+
+
+def test_verify_file_says_a_parquet_input_is_not_json_lines(tmp_path):
+    """Completions saved as Parquet (pandas' to_parquet, a datasets' push) failed with "not UTF-8 text (invalid
+    start byte at byte 7)", which names no format; they are refused as Parquet, gzipped or not, with the way on."""
+    import gzip
+
+    head = b"PAR1\x15\x04\x15\x80\xd2\x01" + bytes(range(128, 256))
+    for name, data in (("c.parquet", head), ("c.jsonl", head), ("c.parquet.gz", gzip.compress(head))):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(PonderError, match=re.escape(f"{tmp_path / name}: Parquet, not JSON Lines: verify reads "
+                                                        "one JSON object a line")):
+            verify_file("math", str(tmp_path / name), str(tmp_path / "o.jsonl"), workers=1, progress=False)
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_verify_file_refuses_an_output_named_as_another_format(tmp_path):
+    """-o scored.parquet (or .csv) wrote JSON Lines under that name, which pandas' read_parquet and every other
+    reader of the format then refused; data export refuses such a name, verify did not."""
+    src = tmp_path / "c.jsonl"
+    src.write_text(json.dumps({"completion": "\\boxed{1}", "answer": "1"}) + "\n")
+    for name in ("o.parquet", "o.csv", "o.PARQUET", "o.tsv.gz"):
+        with pytest.raises(PonderError, match=re.escape(f"{tmp_path / name}: verify writes JSON Lines; name the "
+                                                        "output .jsonl (or .jsonl.gz)")):
+            verify_file("math", str(src), str(tmp_path / name), workers=1, progress=False)
+        assert not (tmp_path / name).exists()
+    for name in ("o.jsonl", "o.jsonl.gz", "o.ndjson", "o.json", "o"):  # (a name with no suffix says no format)
+        assert verify_file("math", str(src), str(tmp_path / name), workers=1, progress=False)["correct"] == 1

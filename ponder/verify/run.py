@@ -46,6 +46,20 @@ def default_output(input_path: str) -> str:
     return base + ".verified.jsonl"
 
 
+# names of data formats that are not JSON Lines: an output so named held JSONL that no reader of the format opens
+_OTHER_FORMATS = (".parquet", ".pq", ".csv", ".tsv", ".arrow", ".feather", ".xlsx", ".xls", ".pkl", ".pickle",
+                  ".npy", ".npz", ".h5", ".hdf5", ".avro", ".orc")
+
+
+def check_output_name(out_path: str) -> None:
+    """Refuse an output whose name says another data format (scored.parquet, scored.csv.gz): verify writes JSON
+    Lines, which pandas' read_parquet and the like refuse; a name with no such suffix is written as given."""
+    from ponder.tasks.data import _format
+
+    if _format(Path(out_path)).removesuffix(".gz") in _OTHER_FORMATS:
+        raise PonderError(f"{out_path}: verify writes JSON Lines; name the output .jsonl (or .jsonl.gz)")
+
+
 def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
     """Every row of `path` (numbers as written) and the item its verifier reads (_for_verifier), each checked for
     what verifier `kind` reads (registry.check_item), so a bad row is one error naming FILE:LINE and the field
@@ -58,7 +72,16 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
 
     # gzip data read through (a .jsonl.gz said "not UTF-8 text"), as the data loaders read it; a BOM (Notepad,
     # PowerShell) is dropped, as they drop it
-    f = io.TextIOWrapper(_open_binary(Path(path)), encoding="utf-8-sig")
+    b = _open_binary(Path(path))
+    try:
+        magic = b.peek(4)[:4]  # (peeked: a pipe is read once)
+    except (EOFError, zlib.error, OSError):
+        magic = b""  # (a corrupt gzip stream: said below, where it is read)
+    if magic == b"PAR1":  # (its bytes were "not UTF-8 text (invalid start byte at byte 7)", naming no format)
+        b.close()
+        raise PonderError(f"{path}: Parquet, not JSON Lines: verify reads one JSON object a line (pandas: "
+                          "pd.read_parquet(IN).to_json(OUT, orient='records', lines=True) converts it)")
+    f = io.TextIOWrapper(b, encoding="utf-8-sig")
     rows, items = [], []
     with f:
         try:
@@ -196,6 +219,8 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
         # a pipe (/dev/stdin, <(zcat f.gz)): the default name beside it was /dev/stdin.verified.jsonl, a file
         # written into /dev as root
         raise PonderError(f"verify: {input_path} is not a regular file (a pipe?): name the output file with -o")
+    if output_path:
+        check_output_name(output_path)  # (before the input is read and verified)
     rows, items = _read_rows(kind, input_path)
     out_path = output_path or default_output(input_path)
     # links resolved: the output written through a link to the input (or into a linked folder) replaces the input
