@@ -71,6 +71,22 @@ def test_stdio_cases_compare_whole_output():
     assert check_code(blk(prog), apps).reason == "failed test 2"
 
 
+def test_tests_given_as_a_json_string_are_read_as_the_json():
+    # APPS and TACO keep `input_output` as JSON text ('{"inputs": [...], "outputs": [...]}'), and a list of asserts
+    # saved through CSV or a string column is '["assert ..."]': read as Python source, each was "no assert
+    # statements found", naming nothing of the JSON it is; decoded, they are the dict and list they hold
+    prog = "a, b = map(int, input().split())\nprint(a * b)"
+    apps = json.dumps({"inputs": ["2 2\n", "1 3\n"], "outputs": ["4\n", "3\n"]})
+    call = json.dumps({"fn_name": "mul", "inputs": [[2, 2], [1, 3]], "outputs": [[4], [3]]})
+    listed = json.dumps(["assert mul(2, 2) == 4", "assert mul(1, 3) == 3"])
+    fn = "def mul(a, b):\n    return a * b"
+    verdicts = _verdicts([(blk(prog), apps), (blk(fn), call), (blk(fn), listed), (blk(fn), " " + listed + "\n")])
+    assert [v.reason for v in verdicts] == ["passed 2/2"] * 4
+    assert check_code(blk("def mul(a, b):\n    return a + b"), listed).reason == "failed test 2"
+    with pytest.raises(PonderError, match="got a list holding int"):  # JSON of no tests is still refused
+        check_code(blk(fn), "[1, 2]")
+
+
 def test_stdio_whitespace_between_tokens_is_normalised_line_by_line():
     # as LiveCodeBench (each line stripped, then its whitespace tokens) and Codeforces/CodeContests checkers
     # (whitespace-separated tokens): spacing within a line is no part of the answer; line structure is

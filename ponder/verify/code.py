@@ -7070,7 +7070,21 @@ def _apps_text(x):
     return "\n".join(x) if isinstance(x, list) and all(isinstance(s, str) for s in x) else x
 
 
+def _json_tests(tests):
+    """`tests` given as JSON text of a dict or a list (APPS/TACO's `input_output` column, '{"inputs": [...],
+    "outputs": [...]}'; a list of asserts saved as a string, '["assert f(1) == 2"]') as that dict or list; any
+    other text as it is (Python source). No test module is such JSON: read as Python, it held no assert."""
+    if not isinstance(tests, str) or tests.lstrip()[:1] not in ("{", "["):
+        return tests
+    try:
+        value = json.loads(tests)
+    except (ValueError, RecursionError):
+        return tests
+    return value if isinstance(value, (dict, list)) else tests
+
+
 def _make_plan(tests) -> dict:
+    tests = _json_tests(tests)
     if (isinstance(tests, dict) and isinstance(tests.get("fn_name"), str) and tests["fn_name"]  # (stdio: absent, "")
             and "inputs" in tests and "outputs" in tests):
         tests = _call_based(tests)
