@@ -560,6 +560,17 @@ def test_verify_file_reads_a_file_that_starts_with_a_bom(tmp_path):
     assert s["n"] == 1 and read_jsonl(tmp_path / "o.jsonl")[0]["completion"] == GOOD_ROWS["math"]["completion"]
 
 
+def test_verify_file_names_a_bom_inside_the_file(tmp_path):
+    # two files joined with cat: the second one's mark was "invalid JSON: Unexpected UTF-8 BOM (decode using
+    # utf-8-sig)", advice for Python code; said as the data loaders say it
+    one = b"\xef\xbb\xbf" + (json.dumps(GOOD_ROWS["math"]) + "\n").encode()
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(one + one)
+    with pytest.raises(PonderError, match=re.escape(f"{src}:2: a UTF-8 byte-order mark starts this line; only the "
+                                                    "file's first line may have one (files joined with cat?)")):
+        verify_file("math", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)
+
+
 def test_verify_file_deep_nesting_names_the_line(tmp_path):
     src = tmp_path / "in.jsonl"
     write_jsonl(src, [GOOD_ROWS["math"]], ['{"completion": ' + "[" * 100_000 + "]" * 100_000 + ', "gold": "1"}'])

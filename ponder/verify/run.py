@@ -89,6 +89,9 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
                 if not line.strip():
                     continue
                 where = f"{path}:{lineno}"
+                if line.startswith("\ufeff"):  # (the first line's was dropped: utf-8-sig)
+                    raise PonderError(f"{where}: a UTF-8 byte-order mark starts this line; only the file's first line "
+                                      "may have one (files joined with cat?): remove it")
                 try:  # each fraction's text kept: the gold as written, the output as read; without the line
                     # end, which JSON counts as the start of a line 2 ("bad.jsonl:1: ... line 2 column 1"), as the
                     # data loaders read a row
