@@ -890,3 +890,30 @@ def test_verify_file_refuses_an_output_named_as_another_format(tmp_path):
         assert not (tmp_path / name).exists()
     for name in ("o.jsonl", "o.jsonl.gz", "o.ndjson", "o.json", "o"):  # (a name with no suffix says no format)
         assert verify_file("math", str(src), str(tmp_path / name), workers=1, progress=False)["correct"] == 1
+
+
+def test_a_latex_gold_written_with_one_backslash_in_json_is_named(tmp_path):
+    """A gold typed into JSON as "\\frac{1}{2}" (one backslash) is read by JSON as a form feed and "rac{1}{2}";
+    "\\theta" a tab and "heta", "\\right" a carriage return and "ight", "\\boxed" a backspace and "oxed": every
+    completion was scored wrong against it, silently (all 4 of 4 rows "wrong" or "no answer"). Refused, naming
+    the row and what the JSON made of the command; a tab, carriage return or new line elsewhere is kept."""
+    src = tmp_path / "in.jsonl"
+    rows = ['{"completion": "\\\\boxed{\\\\frac{1}{2}}", "answer": "\\frac{1}{2}"}',
+            '{"completion": "\\\\boxed{\\\\theta}", "answer": "\\theta"}',
+            '{"completion": "\\\\boxed{12}", "answer": "3 \\times 4"}',
+            '{"completion": "\\\\boxed{(1,2)}", "answer": "\\\\left(1,2\\right)"}',
+            '{"completion": "\\\\boxed{5}", "gold": "\\boxed{5}"}']
+    said = ["a form feed (JSON's \\f) before 'rac{1}{2}'", "a tab (JSON's \\t) before 'heta'",
+            "a tab (JSON's \\t) before 'imes 4'", "a carriage return (JSON's \\r) before 'ight)'",
+            "a backspace (JSON's \\b) before 'oxed{5}'"]
+    for i, (row, what) in enumerate(zip(rows, said)):
+        src.write_text(row + "\n")
+        key = "gold" if i == 4 else "answer"
+        with pytest.raises(PonderError, match=re.escape(f"{src}:1: field {key!r} holds {what}: a LaTeX command "
+                                                        "written with one backslash, which JSON reads as an escape")):
+            verify_file("math", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)
+    with pytest.raises(PonderError, match=re.escape("reward 'math': field 'answer' holds a form feed")):
+        get_reward("math").check({"prompt": "p", "answer": "\x0crac{1}{2}"})
+    for gold in ("1\t2", "Thus\r\nthe answer is \\boxed{5}", "He sold 24.\n#### 72", "x\nu = 3 so \\boxed{3}",
+                 "\\frac{1}{2}", "tab\there"):  # (JSON's \t before "here": no command)
+        get_reward("math").check({"prompt": "p", "answer": gold})

@@ -107,6 +107,28 @@ def _names_nothing(text: str) -> bool:
     return re.search(r"[^\W_]", re.sub(r"\\[A-Za-z]+", "", text)) is None
 
 
+# A LaTeX command typed into JSON with one backslash: JSON reads "\frac" as a form feed and "rac", "\boxed" as a
+# backspace and "oxed" (neither is ever in an answer), "\theta"/"\times"/"\text" as a tab and "heta"..., "\right"/
+# "\rho" as a carriage return and "ight"...: a gold so mangled matched no completion, silently. A tab or carriage
+# return is taken for one only before a command's rest (then no letter); "\n" (\neq, \nu) is not: a new line
+# before "u = 3" is ordinary text.
+_MANGLED_LATEX = re.compile(
+    r"[\x08\x0c][A-Za-z]"
+    r"|\t(?:imes|heta|ext(?:bf|it|rm|tt|sf)?|frac|au|anh?|ilde|riangle|op|o|herefore|hinspace|imes)(?![A-Za-z])"
+    r"|\r(?:ight(?:arrow)?|ho|angle|floor|ceil|brace|vert|m)(?![A-Za-z])")
+_ESCAPES = {"\x08": ("a backspace", "b"), "\x0c": ("a form feed", "f"), "\t": ("a tab", "t"),
+            "\r": ("a carriage return", "r")}
+
+
+def _check_latex_escapes(key: str, gold: str) -> None:
+    m = _MANGLED_LATEX.search(gold)
+    if m:
+        what, letter = _ESCAPES[m.group()[0]]
+        rest = gold[m.start() + 1:m.start() + 21]
+        raise PonderError(f"field {key!r} holds {what} (JSON's \\{letter}) before {rest!r}: a LaTeX command "
+                          f"written with one backslash, which JSON reads as an escape; write two (\\\\{letter}...)")
+
+
 def check_item(kind: str, item) -> None:
     """The gold fields verifier `kind` reads from `item`, checked for type and shape without verifying
     anything: one PonderError naming the field and what is wrong ("field 'target' must be an integer, got str
@@ -120,6 +142,7 @@ def check_item(kind: str, item) -> None:
         if isinstance(gold, str):
             if not gold.strip():
                 raise PonderError(f"field {key!r} is empty")
+            _check_latex_escapes(key, gold)
         elif not _is_number(gold, numbers.Real):
             raise PonderError(f"field {key!r} must be text or a number, got {_show(gold)}")
         elif not _is_number(gold, numbers.Integral) and not math.isfinite(gold):  # (an int is: isfinite overflowed on 10**400)
