@@ -1,6 +1,7 @@
 """User datasets in, task items out: JSONL/Parquet loading and atomic JSONL export.
 
-A dataset row needs a prompt (field `prompt`, else `problem`) and an `answer`. Rows are returned with all
+A dataset row needs a prompt (field `prompt`, else `problem`) and an `answer` (prompt_field/answer_field name others;
+a dotted name, "extra_info.question", reads a nested object's field). Rows are returned with all
 their fields kept, plus:
   - `prompt`: the problem text exactly as given (MATH-500's `problem` is used as-is, no template added), or
     a list of chat messages [{"role": "system"|"user"|"assistant"|"tool", "content": text}, ...] (an
