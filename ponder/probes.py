@@ -1588,6 +1588,14 @@ def run_diversity_probe(
     check_probe_out(out_dir, "diversity")  # an output that cannot be written, or another command's directory:
     # before sampling, not after every sample
     prompts = [_prompt_of(it if isinstance(it, dict) else {"prompt": it}, chat, system) for it in items]
+    if isinstance(max_new_tokens, numbers.Integral) and not isinstance(max_new_tokens, bool) and max_new_tokens > 0:
+        from ponder.engine import check_context, render_prompts
+
+        # the item at fault by its id, as eval names it, before any model samples (sample's "prompt 5" was an
+        # index from 0 among the prompts, where the file's row 6 was too long)
+        names = [f"item {it.get('id', i)}" if isinstance(it, dict) else f"prompt {i}" for i, it in enumerate(items)]
+        for model, tok in models.values():
+            check_context(model, render_prompts(tok, prompts), max_new_tokens, names=names)
     texts: dict[str, list[list[str]]] = {}
     truncated: dict[str, float] = {}  # share of samples cut at max_new_tokens: shorter texts, other n-gram counts
     bar = None

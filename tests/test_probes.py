@@ -1956,3 +1956,13 @@ def test_contamination_probe_counts_the_answers_cut_at_max_new_tokens(tiny_rando
     assert res["perturbation"]["truncated"] == {"original": 2, "perturbed": 2, "max_new_tokens": 2}
     assert "(answers cut at max_new_tokens (2 tokens, scored wrong): 2 of 2 original, 2 of 2 perturbed" \
         in format_contamination(res)
+
+
+def test_diversity_probe_names_the_item_whose_prompt_does_not_fit(tiny_random):
+    """A --data row too long for the model's context was "prompt 5: prompt of 16004 tokens + ...": an index from 0
+    among the prompts, where the file's row 6 was at fault, and no id or file (eval names the item)."""
+    from ponder.probes import run_diversity_probe
+
+    items = [{"prompt": "What is 1 + 1?", "id": "math500-1"}, {"prompt": "x " * 3000, "id": "test/counting/5.json"}]
+    with pytest.raises(PonderError, match=re.escape("item test/counting/5.json: prompt of ")):
+        run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=8)
