@@ -432,12 +432,13 @@ def _check_fractions(where: str, fractions: Sequence[float]) -> list[float]:
     return fractions
 
 
-def _takes_rests(fn) -> bool:
-    """Whether a prefix probe's ``model_generate`` takes ``rests=`` (each prompt's true remaining text)."""
+def _takes_rests(fn, name: str = "rests") -> bool:
+    """Whether a prefix probe's ``model_generate`` takes ``rests=`` (each prompt's true remaining text), or the
+    keyword ``name``."""
     import inspect
 
     try:
-        return "rests" in inspect.signature(fn).parameters
+        return name in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
 
@@ -447,6 +448,7 @@ def prefix_completion_probe(
     problems: Sequence[str],
     fractions: Sequence[float] = (0.4, 0.6, 0.8),
     seed: int = 0,
+    names: Sequence[str] | None = None,
 ) -> dict:
     """Show the model the first 40/60/80% of each problem's words; does it recite the rest?
 
@@ -460,6 +462,8 @@ def prefix_completion_probe(
     with no word after their first but punctuation, and a cut that would leave only punctuation to recite
     ("... 3 ?" before the "?") moves back to the last real word, since any continuation matches nothing.
     A trailing "\nSolution:" (the answer cue of ponder's task prompts) is frame, not problem: it is not recited.
+    ``names`` (one per problem, e.g. "item ID") go to a ``model_generate`` that takes a ``names`` keyword, one per
+    prompt: how its errors name the problem a prompt is cut from.
 
     Returns ``{"fractions": {"0.6": {"n", "exact_match", "rouge_l": {"mean", "lo", "hi"}}}, "items":
     [{"index", "fraction", "prefix", "truth", "continuation", "exact", "rouge_l"}], "n_skipped"}``.
@@ -473,6 +477,9 @@ def prefix_completion_probe(
     if len(problems) == 0:
         raise PonderError("prefix_completion_probe: no problems")
     fractions = _check_fractions("prefix_completion_probe", fractions)
+    if names is not None and (isinstance(names, (str, bytes)) or len(names) != len(problems)):
+        raise PonderError(f"prefix_completion_probe: names must be one per problem ({len(problems)}), got "
+                          f"{names!r:.60}")
     problems = [_recitable(p) for p in problems]
     usable = [(i, p.split()) for i, p in enumerate(problems) if _probe_words(p)]
     if not usable:
@@ -490,10 +497,12 @@ def prefix_completion_probe(
                 k -= 1
             cuts.append((i, words, k))
         prompts = [problems[i][: ends[i][k - 1]].lstrip() for i, _, k in cuts]
+        kw = {}
         if _takes_rests(model_generate):  # (to decode far enough to recite them)
-            conts = model_generate(prompts, rests=[problems[i][ends[i][k - 1]:] for i, _, k in cuts])
-        else:
-            conts = model_generate(prompts)
+            kw["rests"] = [problems[i][ends[i][k - 1]:] for i, _, k in cuts]
+        if names is not None and _takes_rests(model_generate, "names"):
+            kw["names"] = [names[i] for i, _, _ in cuts]
+        conts = model_generate(prompts, **kw)
         if not isinstance(conts, (str, bytes)) and not hasattr(conts, "__iter__"):
             raise PonderError(f"prefix_completion_probe: model_generate returned {type(conts).__name__} "
                               f"{conts!r:.40}, not a list of texts")
@@ -1443,8 +1452,10 @@ def run_contamination_probe(
         total = usable * len(fractions) * (2 if pf is not None and control else 1) + (2 * len(items) if pf else 0)
         bar = tqdm(total=total, desc="contamination probe", dynamic_ncols=True)
 
-    def model_generate(prompts: list, rests: list[str] | None = None) -> list[str]:  # texts (the prefixes) or chat
-        # messages (perturbation)
+    def model_generate(prompts: list, rests: list[str] | None = None,
+                       names: list[str] | None = None) -> list[str]:  # texts (the prefixes) or chat messages
+        # (perturbation); `names`: the items they come from, for an error (sample's "prompt 5" was an index among
+        # the prefixes)
         budget = max_new_tokens
         if rests and tok is not None:  # the prefix probe: a rest longer than max_new_tokens could not be recited
             # whole (exact match 0, ROUGE-L capped, whatever the model memorised): decoded to the tokens it takes,
@@ -1456,6 +1467,10 @@ def run_contamination_probe(
             limit = model_context(model)[0]
             room = limit - max(map(len, render_prompts(tok, prompts))) if isinstance(limit, int) else need
             budget = max(max_new_tokens, min(need, room))
+        if names is not None and tok is not None:
+            from ponder.engine import check_context, render_prompts
+
+            check_context(model, render_prompts(tok, prompts), budget, names=names)
         out = sample(model, tok, prompts, n=1, max_new_tokens=budget, temperature=0.0, seed=seed,
                      progress=bar.update if bar else None)
         cut[:] = [getattr(g[0], "finish_reason", None) == "length" for g in out]
@@ -1489,7 +1504,9 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
     from ponder.evaluate import _judge_one, _prompt_of, make_reward
 
     problems = [_problem_text(it["prompt"]) for it in items]
-    prefix = prefix_completion_probe(model_generate, problems, fractions, seed)  # seed: the ROUGE-L intervals
+    names = [f"item {it.get('id', i)}" for i, it in enumerate(items)]  # (how an error names a prompt's item)
+    # seed: the ROUGE-L intervals
+    prefix = prefix_completion_probe(model_generate, problems, fractions, seed, names=names)
     perturbation = control_res = calibrated = None
     if pf is not None:
         from ponder.verify.math import answers_equal
@@ -1508,7 +1525,8 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
             # an answer drafted in thinking the budget cut off is no answer (it counted as the model's, right or
             # the old gold, where `ponder eval` on the same items scores it wrong)
             opens = prompts_think_state(tok, prompts) if tok is not None else [False] * len(its)
-            texts = model_generate(prompts)
+            texts = (model_generate(prompts, names=[f"item {it.get('id', i)}" for i, it in enumerate(its)])
+                     if _takes_rests(model_generate, "names") else model_generate(prompts))
             n_cut.append(sum(cut) if cut is not None else None)
             return [{"correct": _judge_one(with_think_open(reward_fn, f), t, it)[0],
                      "answer": extract_opened(extract, t) if f is True else extract(t)} for t, it, f in zip(texts, its, opens)]
@@ -1519,7 +1537,8 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
         perturbation["truncated"] = {"original": n_cut[0], "perturbed": n_cut[1]}
         if control:
             control_texts = [_problem_text(c["prompt"]) for c in copies]
-            control_res = prefix_completion_probe(model_generate, control_texts, fractions, seed)
+            control_res = prefix_completion_probe(model_generate, control_texts, fractions, seed,
+                                                  names=[f"perturbed copy of {n}" for n in names])
             calibrated = _paired_excess(prefix, control_res, fractions, seed)
     overlap = overlap_control = overlap_calibrated = None
     if train_texts is not None:

@@ -1966,3 +1966,14 @@ def test_diversity_probe_names_the_item_whose_prompt_does_not_fit(tiny_random):
     items = [{"prompt": "What is 1 + 1?", "id": "math500-1"}, {"prompt": "x " * 3000, "id": "test/counting/5.json"}]
     with pytest.raises(PonderError, match=re.escape("item test/counting/5.json: prompt of ")):
         run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=8)
+
+
+def test_contamination_probe_names_the_item_whose_prompt_does_not_fit(tiny_random):
+    """As the diversity probe: its prefix probe said "prompt 1: prompt of ... tokens", an index among the prefixes."""
+    from ponder.probes import run_contamination_probe
+
+    model, tok = tiny_random
+    items = [{"prompt": "What is 1 + 1 here?", "answer": "2", "id": "math500-1"},
+             {"prompt": "x " * 3000, "answer": "1", "id": "test/counting/5.json"}]
+    with pytest.raises(PonderError, match=re.escape("item test/counting/5.json: prompt of ")):
+        run_contamination_probe(model, tok, items, perturb_fn=None, max_new_tokens=8, fractions=(0.6,))
