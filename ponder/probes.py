@@ -1614,7 +1614,8 @@ def run_diversity_probe(
         # index from 0 among the prompts, where the file's row 6 was too long)
         names = [f"item {it.get('id', i)}" if isinstance(it, dict) else f"prompt {i}" for i, it in enumerate(items)]
         for model, tok in models.values():
-            check_context(model, render_prompts(tok, prompts), max_new_tokens, names=names)
+            if tok is not None:
+                check_context(model, render_prompts(tok, prompts), max_new_tokens, names=names)
     texts: dict[str, list[list[str]]] = {}
     truncated: dict[str, float] = {}  # share of samples cut at max_new_tokens: shorter texts, other n-gram counts
     bar = None
