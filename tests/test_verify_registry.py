@@ -917,3 +917,15 @@ def test_a_latex_gold_written_with_one_backslash_in_json_is_named(tmp_path):
     for gold in ("1\t2", "Thus\r\nthe answer is \\boxed{5}", "He sold 24.\n#### 72", "x\nu = 3 so \\boxed{3}",
                  "\\frac{1}{2}", "tab\there"):  # (JSON's \t before "here": no command)
         get_reward("math").check({"prompt": "p", "answer": gold})
+
+
+def test_a_gold_written_past_a_floats_range_is_read_as_written(tmp_path):
+    """A JSON number gold of 1e400 (a finite number, as written) was refused as "must be a finite number, got inf":
+    float() overflows it. Its text is the gold, in ponder verify as in --data."""
+    from ponder.tasks.data import load_dataset
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"completion": "\\\\boxed{10^{400}}", "answer": 1e400, "prompt": "p"}\n')
+    assert verify_file("math", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)["correct"] == 1
+    assert '"answer": 1e400' in (tmp_path / "o.jsonl").read_text()
+    assert load_dataset(src)[0]["answer"] == "1e400"

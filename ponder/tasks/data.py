@@ -737,6 +737,8 @@ def _answer_text(where: str, field: str, value) -> str:
         return final_mark(value)
     if isinstance(value, decimal.Decimal) and value.is_finite():  # a Parquet decimal column: "1.50" as stored
         return str(value)
+    if isinstance(value, _WrittenFloat):  # its text: 1e400 as written, no float's inf
+        return value.text
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PonderError(f"{where}: field {field!r} must be text or a number, got {type(value).__name__} "
                           f"{value!r:.60}")

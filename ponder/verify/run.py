@@ -67,7 +67,7 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
     import io
     import zlib
 
-    from ponder.tasks.data import DuplicateKey, _json_loads, _open_binary, _type_name
+    from ponder.tasks.data import DuplicateKey, _json_loads, _open_binary, _type_name, _WrittenFloat
     from ponder.verify.registry import check_item
 
     # gzip data read through (a .jsonl.gz said "not UTF-8 text"), as the data loaders read it; a BOM (Notepad,
@@ -137,6 +137,8 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
                             hint += "; a worked 'solution' is not read as the gold: put its final answer in 'answer'"
                         raise PonderError(f"{where}: missing field {key!r}{hint}")
                 gold = {need[0]: row[need[0]]} if kind == "math" else row  # the gold _item passes on
+                if kind == "math" and isinstance(row[need[0]], _WrittenFloat):
+                    gold = {need[0]: row[need[0]].text}  # (as _for_verifier passes it: 1e400 is no inf)
                 try:
                     check_item(kind, gold)
                 except PonderError as e:
