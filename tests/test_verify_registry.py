@@ -915,7 +915,7 @@ def test_a_latex_gold_written_with_one_backslash_in_json_is_named(tmp_path):
     with pytest.raises(PonderError, match=re.escape("reward 'math': field 'answer' holds a form feed")):
         get_reward("math").check({"prompt": "p", "answer": "\x0crac{1}{2}"})
     for gold in ("1\t2", "Thus\r\nthe answer is \\boxed{5}", "He sold 24.\n#### 72", "x\nu = 3 so \\boxed{3}",
-                 "\\frac{1}{2}", "tab\there"):  # (JSON's \t before "here": no command)
+                 "\\frac{1}{2}", "tab\there", "3\tan apple", "a\to 5", "x\rm = 2"):  # (a word, no command)
         get_reward("math").check({"prompt": "p", "answer": gold})
 
 

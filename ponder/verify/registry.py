@@ -110,12 +110,12 @@ def _names_nothing(text: str) -> bool:
 # A LaTeX command typed into JSON with one backslash: JSON reads "\frac" as a form feed and "rac", "\boxed" as a
 # backspace and "oxed" (neither is ever in an answer), "\theta"/"\times"/"\text" as a tab and "heta"..., "\right"/
 # "\rho" as a carriage return and "ight"...: a gold so mangled matched no completion, silently. A tab or carriage
-# return is taken for one only before a command's rest (then no letter); "\n" (\neq, \nu) is not: a new line
-# before "u = 3" is ordinary text.
+# return is taken for one only before a command's rest (then no letter), and not where that rest is a word too
+# ("\tan": "an", "\to": "o", "\rm": "m"); "\n" (\neq, \nu) is not: a new line before "u = 3" is ordinary text.
 _MANGLED_LATEX = re.compile(
     r"[\x08\x0c][A-Za-z]"
-    r"|\t(?:imes|heta|ext(?:bf|it|rm|tt|sf)?|frac|au|anh?|ilde|riangle|op|o|herefore|hinspace|imes)(?![A-Za-z])"
-    r"|\r(?:ight(?:arrow)?|ho|angle|floor|ceil|brace|vert|m)(?![A-Za-z])")
+    r"|\t(?:imes|heta|ext(?:bf|it|rm|tt|sf)?|frac|au|anh|ilde|riangle|herefore|hinspace)(?![A-Za-z])"
+    r"|\r(?:ight(?:arrow)?|ho|angle|floor|ceil|brace|vert)(?![A-Za-z])")
 _ESCAPES = {"\x08": ("a backspace", "b"), "\x0c": ("a form feed", "f"), "\t": ("a tab", "t"),
             "\r": ("a carriage return", "r")}
 
