@@ -432,9 +432,9 @@ def _check_fractions(where: str, fractions: Sequence[float]) -> list[float]:
     return fractions
 
 
-def _takes_rests(fn, name: str = "rests") -> bool:
-    """Whether a prefix probe's ``model_generate`` takes ``rests=`` (each prompt's true remaining text), or the
-    keyword ``name``."""
+def _takes_keyword(fn, name: str) -> bool:
+    """Whether a probe's ``model_generate`` takes the keyword ``name``: ``rests`` (each prompt's true remaining
+    text), ``names`` (each prompt's item, for its errors)."""
     import inspect
 
     try:
@@ -498,9 +498,9 @@ def prefix_completion_probe(
             cuts.append((i, words, k))
         prompts = [problems[i][: ends[i][k - 1]].lstrip() for i, _, k in cuts]
         kw = {}
-        if _takes_rests(model_generate):  # (to decode far enough to recite them)
+        if _takes_keyword(model_generate, "rests"):  # (to decode far enough to recite them)
             kw["rests"] = [problems[i][ends[i][k - 1]:] for i, _, k in cuts]
-        if names is not None and _takes_rests(model_generate, "names"):
+        if names is not None and _takes_keyword(model_generate, "names"):
             kw["names"] = [names[i] for i, _, _ in cuts]
         conts = model_generate(prompts, **kw)
         if not isinstance(conts, (str, bytes)) and not hasattr(conts, "__iter__"):
@@ -1526,7 +1526,7 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
             # the old gold, where `ponder eval` on the same items scores it wrong)
             opens = prompts_think_state(tok, prompts) if tok is not None else [False] * len(its)
             texts = (model_generate(prompts, names=[f"item {it.get('id', i)}" for i, it in enumerate(its)])
-                     if _takes_rests(model_generate, "names") else model_generate(prompts))
+                     if _takes_keyword(model_generate, "names") else model_generate(prompts))
             n_cut.append(sum(cut) if cut is not None else None)
             return [{"correct": _judge_one(with_think_open(reward_fn, f), t, it)[0],
                      "answer": extract_opened(extract, t) if f is True else extract(t)} for t, it, f in zip(texts, its, opens)]
