@@ -242,6 +242,11 @@ def _dangling(f: Path) -> str:
 
 
 def _unreadable(f: Path, e: Exception) -> PonderError:
+    if isinstance(e, OSError):  # safetensors raises FileNotFoundError for a file it may not open (EACCES), too
+        try:
+            open(f, "rb").close()
+        except OSError as oe:
+            return PonderError(f"{f}: cannot read ({oe.strerror or oe})")
     why = " ".join(str(e).split()) if isinstance(e, SafetensorError) else (e.strerror or str(e))
     if git_lfs_pointer(f):  # a hub repository cloned without git-lfs: "header too large" said nothing of that
         why = "a Git LFS pointer, not the weights: fetch them with `git lfs pull` in the checkpoint's repository"

@@ -495,6 +495,56 @@ def test_weights_cut_short_say_so_with_the_sizes(tmp_path, tiny_random, in_heade
     _one_line_naming(e, f)
 
 
+def test_weights_without_read_permission_say_so_not_no_such_file(tmp_path, tiny_random, monkeypatch):
+    """A model.safetensors (or a shard) the user may not read said "not a readable safetensors file (No such file
+    or directory: ...)": safetensors' safe_open raises FileNotFoundError for EACCES. The file is there; what is
+    wrong is its permission. (Simulated: the suite may run as root, who reads any file.)"""
+    import builtins
+
+    import ponder.checkpoint as checkpoint
+
+    ck = _broken(tmp_path, tiny_random, lambda ck: None)
+    f = ck / "model.safetensors"
+    real_open, real_safe_open = builtins.open, checkpoint.safe_open
+
+    def guarded_open(file, *a, **kw):
+        if os.fspath(file) == str(f):
+            raise PermissionError(13, "Permission denied", str(f))
+        return real_open(file, *a, **kw)
+
+    def guarded_safe_open(file, *a, **kw):
+        if os.fspath(file) == str(f):  # what safetensors raises for a file it may not open
+            raise FileNotFoundError(f"No such file or directory: {f}")
+        return real_safe_open(file, *a, **kw)
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    monkeypatch.setattr(checkpoint, "safe_open", guarded_safe_open)
+    for call in (ponder.load, checkpoint.describe):
+        with pytest.raises(PonderError, match=r"cannot read \(Permission denied\)") as e:
+            call(ck)
+        assert "No such file" not in _one_line_naming(e, f)
+
+
+def test_a_checkpoint_directory_without_permission_names_it_not_a_path_inside(tmp_path, tiny_random, monkeypatch):
+    """A checkpoint directory the user may not enter (another user's, mode 700) said "DIR/checkpoint/config.json:
+    Permission denied", naming a path that never existed (resolve's check for a training run directory's
+    checkpoint/ raised it). (Simulated: the suite may run as root, who enters any directory.)"""
+    import pathlib
+
+    ck = _broken(tmp_path, tiny_random, lambda ck: None)
+    real_stat = pathlib.Path.stat
+
+    def guarded_stat(self, *a, **kw):
+        if ck in self.parents:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *a, **kw)
+
+    monkeypatch.setattr(pathlib.Path, "stat", guarded_stat)
+    with pytest.raises(PonderError, match="cannot read the directory \\(Permission denied\\)") as e:
+        ponder.load(ck)
+    assert str(e.value).startswith(f"{ck}: ") and "checkpoint/" not in str(e.value), str(e.value)
+
+
 @pytest.mark.parametrize("content, msg", [
     (b"[1, 2]", "expected a JSON object, got an array"),
     (b"17", "expected a JSON object, got a number"),
