@@ -55,6 +55,12 @@ def resolve(path: str | os.PathLike) -> Path:
                and " (a Hugging Face Hub id is not downloaded here: fetch it first, e.g. huggingface-cli download "
                f"{path} --local-dir DIR, and pass DIR)")
         raise PonderError(f"{p}: no such checkpoint directory{hub or ''}")
+    try:  # a directory the user may not enter (another user's, mode 700) failed below on a path inside it
+        (p / "config.json").stat()
+    except PermissionError as e:
+        raise PonderError(f"{p}: cannot read the directory ({e.strerror or e})") from None
+    except OSError:
+        pass
     if (p / "checkpoint" / "config.json").is_file() and not any((p / f).exists() for f in (
             "model.safetensors", "model.safetensors.index.json")):
         raise PonderError(f"{p}: is a training run directory; its model is {p / 'checkpoint'}")
