@@ -486,6 +486,16 @@ def _check_weights(path, dtype, device):
                               f"F16); a model's weights are floating-point")
     tied_head = cfg.tie_word_embeddings and "lm_head.weight" in shapes  # (the embedding, when the file has none)
     missing = [k for k in expected if k not in shapes and not (k == "model.embed_tokens.weight" and tied_head)]
+    index = path / "model.safetensors.index.json"
+    if missing and not (path / "model.safetensors").is_file() and index.is_file():
+        # A shard swapped for another download's under an index that still places the tensor in it: which file
+        wm = read_json_object(index)["weight_map"]
+        placed = [(k, wm.get(k, wm.get(k.removeprefix("model.")))) for k in missing]
+        placed = [(k, f) for k, f in placed if f]
+        if placed:
+            k, f = placed[0]
+            raise PonderError(f"{index}: places tensor {k!r} in {f}, which does not hold it (a shard from "
+                              f"another download or version of the checkpoint?)")
     if missing:
         raise PonderError(f"{path}: missing tensors {missing[:3]}{' ...' if len(missing) > 3 else ''}")
     return device, path, cfg, gen, want, tok, files, names, model, expected

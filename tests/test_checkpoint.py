@@ -89,6 +89,28 @@ def test_sharded_checkpoint(tmp_path, tiny_random):
     assert torch.equal(m2.embed_tokens.weight, model.embed_tokens.weight)
 
 
+def test_a_tensor_the_index_places_in_a_shard_that_lacks_it_names_the_index_and_shard(tmp_path, tiny_random):
+    """A shard replaced by another download's (or rewritten without a tensor) under an index that still names the
+    tensor in it said only "CKPT: missing tensors [...]": not which file was wrong. It names the index, the
+    tensor and the shard the index places it in now."""
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    state = load_file(ck / "model.safetensors")
+    names = sorted(state)
+    lost = "model.layers.0.mlp.up_proj.weight"
+    shards = {"model-00001-of-00002.safetensors": names[: len(names) // 2],
+              "model-00002-of-00002.safetensors": names[len(names) // 2:]}
+    for fname, keys in shards.items():
+        save_file({k: state[k] for k in keys if k != lost}, ck / fname)
+    (ck / "model.safetensors").unlink()
+    wm = {k: f for f, ks in shards.items() for k in ks}
+    (ck / "model.safetensors.index.json").write_text(json.dumps({"weight_map": wm}))
+    with pytest.raises(PonderError) as e:
+        ponder.load(ck)
+    msg = _one_line_naming(e, ck / "model.safetensors.index.json")
+    assert lost in msg and f"{wm[lost]}, which does not hold it" in msg, msg
+
+
 def test_save_is_atomic(tmp_path, tiny_random, monkeypatch):
     model, tok = tiny_random
     ck = ponder.save(model, tok, tmp_path / "ck")
