@@ -2291,6 +2291,9 @@ def main(argv=None) -> int:
             return 128 + signum
         run = _resumable_run(a)
         hint = f"; continue with: {_continue_command(a, run)}" if run else ""
+        if run and (done := _finished_run(run)):  # (its --resume is refused: "the run is at step N of N")
+            plot = "" if (Path(run) / "training.png").exists() else f"; `ponder report {shlex.quote(run)}` draws its plots"
+            said, hint = f"{said} after the run's last checkpoint: it is finished (step {done[0]} of {done[1]})", plot
         if _resumable_eval(a):  # its options are not saved: the same command line again, with --resume
             hint = f"; continue with: ponder {shlex.join(line + ([] if a.resume else ['--resume']))}"
         if a.command == "eval" and a.sweep and a.out is not None:
@@ -2411,6 +2414,20 @@ def _resumable_run(a) -> str | None:
         return None
     run = a.resume if isinstance(getattr(a, "resume", None), str) else getattr(a, "out", None)
     return run if run and (Path(run) / "checkpoint" / STATE).is_file() else None
+
+
+def _finished_run(run: str) -> tuple[int, int] | None:
+    """The step a run's checkpoint is at when that is its target (config.json's steps): interrupted after its last
+    checkpoint (while its plots were drawn), it has nothing left to resume."""
+    from .train import read_run_config, saved_step
+
+    try:
+        saved = read_run_config(Path(run))
+    except Exception:  # (asked while the command stops: a second error would hide the interrupt)
+        return None
+    at = saved_step(Path(run))
+    steps = next((v.get("steps") for k in ("train", "grpo") if isinstance(v := saved.get(k), dict)), None)
+    return (at, steps) if isinstance(steps, int) and at is not None and at >= steps else None
 
 
 def _continue_command(a, run: str) -> str:

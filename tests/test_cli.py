@@ -1924,6 +1924,28 @@ def test_ctrl_c_in_a_training_command_says_how_to_continue(tmp_path, monkeypatch
                                        f"with ponder sft --model tiny --data {kept} --out NEW_DIR\n")
 
 
+def test_ctrl_c_after_the_last_checkpoint_says_the_run_finished_not_to_resume_it(tmp_path, monkeypatch, capsys):
+    """Ctrl-C once the final checkpoint was saved (while training.png was drawn: the bar at 100% and the process
+    still busy for seconds) said "continue with: ponder sft --out RUN --resume", which was then refused ("the run is
+    at step 6 of 6"). Found by interrupting `ponder sft --steps 6` once its step-6 trainer state was on disk."""
+    import ponder.cli as cli
+    from ponder.train import STATE
+
+    run = tmp_path / "r"
+    (run / "checkpoint").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"kind": "sft", "train": {"steps": 6}}))
+
+    def interrupted(a):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "cmd_sft", interrupted)
+    for at, said in ((4, f"interrupted; continue with: ponder sft --out {run} --resume"),
+                     (6, f"interrupted after the run's last checkpoint: it is finished (step 6 of 6); `ponder report "
+                         f"{run}` draws its plots")):
+        torch.save({"step": at}, run / "checkpoint" / STATE)
+        assert main(["sft", "--data", "x.jsonl", "--out", str(run)]) == 130
+        assert capsys.readouterr().err == said + "\n"
+
+
 def test_pretrain_says_it_builds_the_corpus_unless_quiet(tmp_path, monkeypatch, capsys):
     """The corpus (the recipe's 200,000 documents) was built with nothing on stderr, before any progress bar."""
     def built(**corpus):
