@@ -2270,6 +2270,9 @@ def main(argv=None) -> int:
             _command_parser(parser, a).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as e:  # --help (0) or a usage error (2, its one line already printed)
         return int(e.code or 0)
+    except KeyboardInterrupt:  # (a check that imports torch, --vocab's, takes seconds: a traceback of argparse)
+        print("interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
     a.debug = debug
     try:
         # the options written on the command line, whatever their value (one equal to the default is given too)

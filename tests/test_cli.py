@@ -1946,6 +1946,18 @@ def test_ctrl_c_after_the_last_checkpoint_says_the_run_finished_not_to_resume_it
         assert capsys.readouterr().err == said + "\n"
 
 
+def test_ctrl_c_while_the_command_line_is_read_is_no_traceback(monkeypatch, capsys):
+    """--vocab's check imports torch (seconds on a busy machine): Ctrl-C then printed a 60-line traceback of
+    argparse and torch's import. Found by `timeout -s INT 5 ponder pretrain --vocab 300 ...` on a loaded machine."""
+    import ponder.cli as cli
+
+    def slow_import(text):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "_vocab", slow_import)
+    assert main(["pretrain", "--out", "x", "--vocab", "300"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
 def test_pretrain_says_it_builds_the_corpus_unless_quiet(tmp_path, monkeypatch, capsys):
     """The corpus (the recipe's 200,000 documents) was built with nothing on stderr, before any progress bar."""
     def built(**corpus):
