@@ -1206,9 +1206,17 @@ def pretrain(
     cut = sum(len(d) > train.seq_len + 1 for d in encoded)
     if cut:  # (with how much of the corpus is lost: "230 of 297 documents" said nothing of 80% of its tokens)
         lost, whole = sum(max(0, len(d) - train.seq_len - 1) for d in encoded), sum(map(len, encoded))
+        # past the context no --seq-len keeps them (a .txt of lines with no blank one is one document): "raise
+        # --seq-len" led to a refused one
+        ctx = model_context(model)[0]
+        over = 0 if ctx is None else sum(len(d) > ctx + 1 for d in encoded)
+        fix = ("raise --seq-len to keep them whole" if not over else
+               f"{'1 of them is' if over == 1 else f'{over} of them are'} longer than the model's context of {ctx} "
+               "positions, which --seq-len cannot exceed: split documents that long (a .txt file's documents are "
+               "separated by blank lines)")
         print(f"pretrain: {cut} of {len(docs)} documents are longer than seq_len + 1 = {train.seq_len + 1} tokens "
               f"and are cut there: {lost:,} of the corpus's {whole:,} tokens ({lost / whole:.1%}) are never trained "
-              "on (raise --seq-len to keep them whole)", file=sys.stderr)
+              f"on ({fix})", file=sys.stderr)
     ids, mask = pack_documents(encoded, train.seq_len, tok.pad_token_id)
     # A row holding one single-token document (the next one did not fit) has no target: a batch drawing only
     # such rows divided by zero tokens. Left out, as SFT leaves out rows whose response was cut away.

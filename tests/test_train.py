@@ -1015,6 +1015,24 @@ def test_pretraining_says_how_many_documents_it_cuts(tmp_path, capsys):
     assert " documents are longer" not in err.replace("held-out documents are longer", "")
 
 
+def test_a_document_longer_than_the_context_is_not_told_to_raise_seq_len(tmp_path, capsys):
+    """A .txt corpus of one line per sentence and no blank line is one document of 200,000 tokens: 99.98% of it was
+    never trained on, and the warning said "raise --seq-len to keep them whole", which the model's context (512 for
+    the tiny recipe) refuses. Found by `ponder pretrain --corpus huge.txt --seq-len 32`. Past the context, the
+    warning now says the documents must be split."""
+    cfg = ModelConfig(**{**SMALL, "max_position_embeddings": 64})
+    pretrain(tmp_path / "r", DOCS + ["word " * 10], model_config=cfg, train=_train(steps=1, seq_len=32),
+             vocab_size=300, progress=False)
+    err = capsys.readouterr().err
+    assert "raise --seq-len to keep them whole" in err and "split" not in err  # (50 tokens: within the context)
+    pretrain(tmp_path / "h", DOCS + ["word " * 200], model_config=cfg, train=_train(steps=1, seq_len=32),
+             vocab_size=300, progress=False)
+    err = capsys.readouterr().err
+    assert "raise --seq-len" not in err
+    assert ("1 of them is longer than the model's context of 64 positions, which --seq-len cannot exceed: split "
+            "documents that long (a .txt file's documents are separated by blank lines)") in err
+
+
 def test_pretraining_says_what_it_does_before_its_first_progress_bar(tmp_path, capsys):
     """The tokenizer's training and the documents' encoding came before the first bar with nothing on stderr: the
     recipe's 200,000 documents sat silent for tens of seconds. With progress each stage says itself; without, not."""
