@@ -1797,8 +1797,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="AdamW's peak learning rate: linear warmup over the recipe's 100 steps (a run of fewer "
                          "--steps never reaches the peak), then cosine decay to 0.1x (default: the tiny recipe's 0.002)")
     pt.add_argument("--hidden", type=_positive_int, default=None,
-                    help="hidden size H, a multiple of 32; derived from it: H/32 attention heads of head_dim 32, "
-                         "max(1, H/64) key/value heads, MLP intermediate size 3H (default: the tiny recipe's 128)")
+                    help="hidden size H, a multiple of 32 whose H/32 is 1, 3 or even (160 is not: 5 heads over 2); "
+                         "derived from it: H/32 attention heads of head_dim 32, max(1, H/64) key/value heads, MLP "
+                         "intermediate size 3H (default: the tiny recipe's 128)")
     pt.add_argument("--layers", type=_positive_int, default=None,
                     help="transformer layers (default: the tiny recipe's 4)")
     pt.add_argument("--vocab", type=_vocab, default=512,

@@ -4448,3 +4448,18 @@ def test_eval_sampling_filter_help_names_the_methods_that_ignore_them():
         if a.dest in ("top_p", "top_k", "min_p"):
             said = set(re.findall(r"not for ([a-z_]+)", a.help))
             assert said <= {m for m in METHODS if a.dest not in method_options(m)}, (a.dest, a.help)
+
+
+def test_pretrain_hidden_help_says_which_sizes_it_takes(capsys):
+    """--help said "hidden size H, a multiple of 32", and --hidden 160 (a multiple of 32) was refused: its 5 heads
+    cannot share 2 key/value heads. Found by trying the sizes the help allows. It now says which multiples work."""
+    from ponder.train import tiny_model_config
+
+    hidden = _help(capsys, "pretrain").split("--hidden HIDDEN ", 1)[1].split(" --", 1)[0]
+    assert "a multiple of 32 whose H/32 is 1, 3 or even" in hidden
+    for h in range(32, 641, 32):
+        if h // 32 in (1, 3) or h // 32 % 2 == 0:
+            tiny_model_config(hidden=h)
+        else:
+            with pytest.raises(ponder.PonderError, match="1, 3 or even"):
+                tiny_model_config(hidden=h)
