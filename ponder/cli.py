@@ -2295,7 +2295,11 @@ def main(argv=None) -> int:
             return 128 + signum
         run = _resumable_run(a)
         hint = f"; continue with: {_continue_command(a, run)}" if run else ""
-        if run and (done := _finished_run(run)):  # (its --resume is refused: "the run is at step N of N")
+        target = _run_target(run) if run else None
+        further = a.steps if getattr(a, "resume", False) and isinstance(getattr(a, "steps", None), int) else None
+        if further is not None and target is not None and further > target:  # (stopped before config.json took it)
+            hint += f" --steps {further}"
+        if run and (done := _finished_run(run, further)):  # (its --resume is refused: "the run is at step N of N")
             plot = "" if (Path(run) / "training.png").exists() else f"; `ponder report {shlex.quote(run)}` draws its plots"
             said, hint = f"{said} after the run's last checkpoint: it is finished (step {done[0]} of {done[1]})", plot
         if _resumable_eval(a):  # its options are not saved: the same command line again, with --resume
@@ -2420,18 +2424,30 @@ def _resumable_run(a) -> str | None:
     return run if run and (Path(run) / "checkpoint" / STATE).is_file() else None
 
 
-def _finished_run(run: str) -> tuple[int, int] | None:
-    """The step a run's checkpoint is at when that is its target (config.json's steps): interrupted after its last
-    checkpoint (while its plots were drawn), it has nothing left to resume."""
-    from .train import read_run_config, saved_step
+def _run_target(run: str) -> int | None:
+    """The step a run trains to (config.json's steps), None where it cannot be read."""
+    from .train import read_run_config
 
     try:
         saved = read_run_config(Path(run))
     except Exception:  # (asked while the command stops: a second error would hide the interrupt)
         return None
-    at = saved_step(Path(run))
     steps = next((v.get("steps") for k in ("train", "grpo") if isinstance(v := saved.get(k), dict)), None)
-    return (at, steps) if isinstance(steps, int) and at is not None and at >= steps else None
+    return steps if isinstance(steps, int) and not isinstance(steps, bool) else None
+
+
+def _finished_run(run: str, further: int | None = None) -> tuple[int, int] | None:
+    """(step, target) where a run's checkpoint is at its target (config.json's steps, or `further`, a resume's
+    --steps beyond it): interrupted after its last checkpoint (while its plots were drawn), it has nothing left to
+    resume."""
+    from .train import saved_step
+
+    steps = _run_target(run)
+    if steps is None:
+        return None
+    steps = max(steps, further or 0)
+    at = saved_step(Path(run))
+    return (at, steps) if at is not None and at >= steps else None
 
 
 def _continue_command(a, run: str) -> str:

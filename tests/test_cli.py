@@ -1944,6 +1944,9 @@ def test_ctrl_c_after_the_last_checkpoint_says_the_run_finished_not_to_resume_it
         torch.save({"step": at}, run / "checkpoint" / STATE)
         assert main(["sft", "--data", "x.jsonl", "--out", str(run)]) == 130
         assert capsys.readouterr().err == said + "\n"
+    # a resume to a further target stopped before config.json took it: continued to that target, not "finished"
+    assert main(["sft", "--out", str(run), "--resume", "--steps", "10"]) == 130
+    assert capsys.readouterr().err == f"interrupted; continue with: ponder sft --out {run} --resume --steps 10\n"
 
 
 def test_ctrl_c_while_the_command_line_is_read_is_no_traceback(monkeypatch, capsys):
