@@ -2937,7 +2937,9 @@ def test_interrupted_grpo_on_ranks_or_actors_says_to_continue_on_them(tmp_path, 
     monkeypatch.setattr(ddp, "train_ddp", interrupted)
     monkeypatch.setattr(ray_workers, "train_ray", interrupted)
     assert main(["grpo", "--resume", str(run), "--steps", "2", "--quiet", *flags]) == 130
-    assert capsys.readouterr().err == f"interrupted; continue with: ponder grpo --out {run} --resume {' '.join(flags)}\n"
+    # (--steps 2 kept: stopped before config.json took it, a plain --resume was refused as a finished run)
+    assert capsys.readouterr().err == (f"interrupted; continue with: ponder grpo --out {run} --resume "
+                                       f"{' '.join(flags)} --steps 2\n")
 
 
 def test_a_ranks_bad_prompt_is_named_by_its_index_in_the_steps_prompts(tiny_random):
