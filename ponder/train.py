@@ -1000,7 +1000,8 @@ def check_documents(docs, what: str) -> None:
                           f"{type(docs).__name__}")
     for i, d in enumerate(docs):
         if not isinstance(d, str):
-            raise PonderError(f"pretrain: {what}[{i}] must be a string, got {_json_type(d)} {d!r:.60}")
+            raise PonderError(f"pretrain: {what}[{i}] must be a string, got {_json_type(d)}"
+                              + ("" if d is None else f" {d!r:.60}"))  # (None: "got null None")
         _check_text(f"pretrain: {what}[{i}]", "text", d)
 
 
@@ -1067,6 +1068,8 @@ def load_corpus(path) -> list[str]:
             if "text" not in row:
                 raise PonderError(f"{where}: no 'text' field (the row has " + (
                     ", ".join(repr(k) for k in list(row)[:8]) or "no fields") + ")")
+            if row["text"] is None:  # (said "got null null")
+                raise PonderError(f"{where}: field 'text' is null")
             if not isinstance(row["text"], str):
                 raise PonderError(f"{where}: field 'text' must be a string, got {_json_type(row['text'])} "
                                   f"{json.dumps(row['text'], default=repr)[:40]}")
