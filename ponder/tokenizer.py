@@ -374,9 +374,30 @@ class Tokenizer:
             # directory's tokenizer_config.json may hold another (unused) template to be mistaken for it
             file, text = self._template_file or (None, None)
             src = file if file and text == self.chat_template else self.source
+            if (dropped := self._unrendered_call(messages, add_generation_prompt, extra)) is not None:
+                i, name = dropped
+                raise PonderError(f"{src}: the chat template does not render the tool_calls of chat message {i} "
+                                  f"(no {name!r} in its text, and it fails on their null content); use a template "
+                                  "with tool calling, such as Qwen3's") from None
             # the template's own raise_exception (PonderError, "roles must alternate") is its message alone
             kind = "" if isinstance(e, PonderError) else f"{type(e).__name__}{where}: "
             raise PonderError(f"{src}: chat template: {kind}{' '.join(str(e).split())}") from None
+
+    def _unrendered_call(self, messages, add_generation_prompt, extra) -> tuple[int, str] | None:
+        """(index, name) of a tool call the template leaves out, for a render that failed on a message of tool_calls
+        with content null (passed without it, as transformers does): a template without tool calling (plain ChatML's
+        `message['content']`) fails there, where the fault is that it cannot show the calls at all. None when the
+        render fails with content "" too, or shows every call's name (then the failure is the template's own)."""
+        bare = [i for i, m in enumerate(messages) if m.get("tool_calls") and m.get("content") is None]
+        if not bare:
+            return None
+        filled = [{**m, "content": ""} if i in bare else m for i, m in enumerate(messages)]
+        try:  # (no recursion: `filled` has no such message)
+            text = self.apply_chat_template(filled, add_generation_prompt, **extra)
+        except PonderError:
+            return None
+        return next(((i, c["function"]["name"]) for i in bare for c in messages[i]["tool_calls"]
+                     if c["function"]["name"] not in text), None)
 
     def _tool_use_template(self, tools) -> str | None:
         """The checkpoint's named "tool_use" template when a render is given tools (an empty list too), as

@@ -1356,6 +1356,24 @@ def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
     assert err.count("\n") == 1 and (out / "distilled.jsonl").is_file()
 
 
+def test_sft_with_a_template_without_tool_calling_says_so_for_a_tool_call_of_null_content(tmp_path, capsys):
+    """`sft --model tiny` on a row whose assistant calls a tool with content null (the OpenAI format) said
+    "chat template: UndefinedError: 'dict object' has no attribute 'content'": the tiny model's plain ChatML template
+    reads message['content'], which a null content is passed without (as transformers passes it). The fault is that
+    the template cannot show tool calls at all, said as for a call with content "" (test_train's tool-call test)."""
+    call = {"type": "function", "function": {"name": "calc", "arguments": '{"e": "2+2"}'}}
+    row = {"messages": [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": None,
+           "tool_calls": [call]}, {"role": "tool", "content": "4"}, {"role": "assistant", "content": "\\boxed{4}"}]}
+    data = tmp_path / "f.jsonl"
+    data.write_text(json.dumps(row) + "\n")
+    assert main(["sft", "--model", "tiny", "--data", str(data), "--steps", "1", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith(
+        f"{data}:1: {Path(ponder.__file__).parent / 'assets' / 'tiny'}: the chat template does not render the "
+        "tool_calls of chat message 1 (no 'calc' in its text, and it fails on their null content); use a template "
+        "with tool calling, such as Qwen3's\n"), err
+
+
 def test_out_holding_a_distillation_stopped_before_its_first_checkpoint_points_at_its_samples(tmp_path, capsys):
     """distill (or sft) --out D, D a distillation stopped before its first checkpoint (config.json naming its
     distilled.jsonl, no checkpoint/), said "remove the directory or choose another --out": the advice deleted the
