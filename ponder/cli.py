@@ -709,7 +709,7 @@ def cmd_sft(a):
         moved = {k: str(Path(v).resolve()) for k, v in (("data", a.data), ("val_data", a.val_data)) if v}
         final = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps, threads=a.threads), resume=True,
                     val_examples=val, progress=not a.quiet, device=a.device if "device" in a.given else None,
-                    data={**data, **moved} if moved else None, on_cut=_cut_warner("sft", a))
+                    data={**data, **moved} if moved else None, on_cut=_cut_warner("sft"))
     else:
         if not a.data:
             raise PonderError("sft: --data FILE.jsonl is required (except with --resume)")
@@ -739,7 +739,7 @@ def cmd_sft(a):
         # after a template it was never fine-tuned after)
         final = sft(model, tok, rows, a.out, train=train, packing=a.packing, turns=a.turns, chat=a.chat,
                     system=a.system, progress=not a.quiet, model_path=a.model, val_examples=val, data=data,
-                    on_cut=_cut_warner("sft", a))
+                    on_cut=_cut_warner("sft"))
     _print_run(a.out, a.json, **_cut_counts(final), examples=len(rows))
 
 
@@ -767,16 +767,17 @@ def _check_chat_renders(a, models: list, rows: list[dict], sampled: bool = False
 
 
 def _cut_counts(final: dict) -> dict:
-    """--json's counts of examples cut at --seq-len and of those left out whole (the warning that says them is not
-    printed under --json: a script could not tell rows had been dropped)."""
+    """--json's counts of examples cut at --seq-len and of those left out whole (for a script; the warning that
+    says them goes to stderr under --json too)."""
     return {k: final.get(k, 0) for k in ("examples_cut", "examples_dropped", "val_examples_cut",
                                           "val_examples_dropped")}
 
 
-def _cut_warner(cmd: str, a):
+def _cut_warner(cmd: str):
     """sft()'s on_cut for `cmd`: the examples cut at --seq-len said before the first step (said after the last one,
-    a run of hours said them only then, and a run that failed or was stopped never did); --json: none (its counts)."""
-    return None if a.json else lambda c: _warn_cut(cmd, c, c["examples"], c["val_examples"])
+    a run of hours said them only then, and a run that failed or was stopped never did). Said under --json too, on
+    stderr as ever: its counts come at the end only, and a person watching the run was told nothing."""
+    return lambda c: _warn_cut(cmd, c, c["examples"], c["val_examples"])
 
 
 def _warn_cut(cmd: str, final: dict, n: int, n_val: int = 0) -> None:
@@ -890,7 +891,7 @@ def cmd_distill(a):
         rep = dict(saved["data"].get("distill") or {})
         rep["final"] = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps, threads=a.threads),
                            resume=True, progress=not a.quiet, device=a.device if "device" in a.given else None,
-                           on_cut=_cut_warner("distill", a))
+                           on_cut=_cut_warner("distill"))
     else:
         if not a.teacher:
             raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
@@ -917,7 +918,7 @@ def cmd_distill(a):
             rep = distill(teacher, ttok, student, stok, items, reward, k=a.k,
                           temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
                           train=train, progress=not a.quiet, model_path=a.model, teacher_path=a.teacher,
-                          on_cut=_cut_warner("distill", a))
+                          on_cut=_cut_warner("distill"))
         except PonderError as e:
             if " + max_new_tokens " not in str(e):  # (any other error as raised: --debug shows where)
                 raise

@@ -3136,11 +3136,25 @@ def test_sft_says_when_a_cut_example_lost_all_of_its_response(tmp_path, ckpt, ca
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("sft: ")]
     assert len(err) == 1 and err[0].startswith("sft: 2 of 3 examples were cut at --seq-len (the end of their "
                                                "response is not trained on; 1 of them keeps none of it")
-    # --json prints no warning: its counts say it (a script could not tell a row had been left out)
+    # --json: the counts (a script could not tell a row had been left out), and the warning on stderr as ever (it
+    # was said only as those counts, at the end: nothing told a person watching the run); stdout is the JSON alone
+    run = tmp_path / "r2"
     assert main(["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "24", "--steps", "1", "--out",
-                 str(tmp_path / "r2"), "--quiet", "--json"]) == 0
-    rep = json.loads(capsys.readouterr().out)
+                 str(run), "--quiet", "--json"]) == 0
+    out, err = capsys.readouterr()
+    rep = json.loads(out)
     assert (rep["examples"], rep["examples_cut"], rep["examples_dropped"], rep["val_examples_dropped"]) == (3, 2, 1, 0)
+    warned = [ln for ln in err.splitlines() if ln.startswith("sft: 2 of 3 examples were cut at --seq-len")]
+    assert len(warned) == 1 and "1 of them keeps none of it" in warned[0], err
+    # distill --json as well (its fine-tuning resumed here on the same rows, as `ponder distill` leaves them)
+    (run / "distilled.jsonl").write_text(data.read_text())
+    cfg = json.loads((run / "config.json").read_text())
+    report = {"kept": 3, "sampled": 3, "kept_fraction": 1.0, "prompts_with_a_kept_sample": 3, "prompts": 3}
+    (run / "config.json").write_text(json.dumps({**cfg, "data": {"distilled": "distilled.jsonl", "distill": report}}))
+    assert main(["distill", "--out", str(run), "--resume", "--steps", "2", "--quiet", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["examples_cut"] == 2
+    assert len([ln for ln in err.splitlines() if ln.startswith("distill: 2 of 3 examples were cut at --seq-len")]) == 1, err
     from ponder.cli import _warn_cut
 
     _warn_cut("sft", {"examples_cut": 2, "examples_dropped": 0, "val_examples_cut": 1}, 3, 1)
