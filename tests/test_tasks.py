@@ -1520,6 +1520,9 @@ def test_a_gsm8k_solution_s_final_answer_is_the_gold(tmp_path):
         assert check_math(f"\\boxed{{{want}}}", it["answer"]).correct, (want, it["answer"])
     assert not check_math("\\boxed{24}", items[3]["answer"]).correct  # (the step's value is no answer)
     assert [it["answer"] for it in items] == ["1,000", "-5", ".5", "72"]
+    # the solution on one line, "#### 72" at its end: 72 too (the whole line was the answer)
+    p.write_text(json.dumps({"question": "q", "answer": "She sold 48/2 = 24 clips in May and 48+24 = 72 in all. #### 72"}))
+    assert load_dataset(p, prompt_field="question")[0]["answer"] == "72"
 
 
 def test_missing_field_errors_stay_one_short_line_whatever_the_keys(tmp_path):

@@ -4557,12 +4557,26 @@ def test_another_value_said_likely_or_possible_too_is_still_a_hedge(completion):
      "The answer is 5 apples per box.\nThere are 72 in all.\n#### 72",
      "She pays 3 * $24 = $<<3*24=72>>72\n#### 72",
      "Thus x = 70 and then 2 more is 72.\n#### 72\n",
-     "Therefore the answer is 70.\nOops, plus 2: 72.\n#### 72"],
+     "Therefore the answer is 70.\nOops, plus 2: 72.\n#### 72",
+     # the solution on one line, "#### 72" at its end (read whole: its "answer is 5" or "70" taken)
+     "Natalia sold 48/2 = 24 clips in May. Natalia sold 48+24 = 72 clips altogether in April and May. #### 72",
+     "The answer is 5 apples per box. There are 72 in all. #### 72",
+     "Therefore the answer is 70. Oops, plus 2: 72. ####72 "],
 )
 def test_a_gsm8k_worked_solution_gold_is_its_final_mark_line(gold):
     # as the dataset loader reads it (ponder.tasks.data._answer_text): only the value after "####"
     assert check_math(r"\boxed{72}", gold).correct
     assert not check_math(r"\boxed{70}", gold).correct and not check_math(r"\boxed{5}", gold).correct
+
+
+def test_a_mark_inside_one_line_reads_as_the_gold_only_before_a_number_at_its_end():
+    """A one-line gold is reduced to what follows its last "####" only where that is a number (GSM8K's "... ####
+    72"); other text after one is no final mark, and the gold stays whole."""
+    from ponder.verify.math import final_mark
+
+    assert final_mark("It is 48 + 24. #### 1,000") == "1,000" and final_mark("so #### -5") == "-5"
+    for gold in ("Use #### as a separator: 5", "a #### 3 #### four", "x #### 7 apples", "72 ####"):
+        assert final_mark(gold) == gold
 
 
 @pytest.mark.parametrize(

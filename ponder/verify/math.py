@@ -2981,11 +2981,19 @@ _DOUBLE_ESC_RE = re.compile(
 
 
 def final_mark(gold: str) -> str:
-    """A GSM8K worked solution's final line "#### 72" is its gold (the dataset loader's _answer_text reads golds
+    """A GSM8K worked solution's final line "#### 72" (or its one line's end " #### 72") is its gold (the dataset loader's _answer_text reads golds
     through it too, so a loaded item's answer and the verifier agree): read whole, a value or "so" along the way was taken ("There are 72 in all" after "The
     answer is 5 apples per box" gave 5, and "$<<3*24=72>>72" no value)."""
     last = gold.rstrip().rsplit("\n", 1)[-1].strip()
-    return last[4:].strip() if last.startswith("####") and last[4:].strip() else gold
+    if last.startswith("####") and last[4:].strip():
+        return last[4:].strip()
+    # the solution on one line, its mark at the end ("... 72 clips in April and May. #### 72"): the whole text was
+    # the gold, its last number maybe; only a number there, as "####" inside prose may mark anything
+    tail = last.rsplit("####", 1)[-1].strip()
+    return tail if "####" in last and _MARKED_NUMBER_RE.fullmatch(tail) else gold
+
+
+_MARKED_NUMBER_RE = re.compile(r"[-+]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)")
 
 
 @lru_cache(maxsize=4096)
