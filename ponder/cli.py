@@ -1668,7 +1668,8 @@ class _Parser(argparse.ArgumentParser):
                               and any(n.startswith(o) for n in names) and o in _all_options()), None)
                 if short is not None:
                     message += f" ({short} was read as {flag[1]}, which it abbreviates; {self.prog} has no {short})"
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        _say_error_once(f"{self.prog}: error: {message} (see {self.prog} --help)")  # (once under torchrun)
+        self.exit(2)
 
     argv: list[str] = []  # the command line main() parses, for error()
 
@@ -2352,7 +2353,7 @@ def main(argv=None) -> int:
             e = f"{e.filename}: {e.strerror}" if e.filename else (e.strerror or e)
         elif not isinstance(e, PonderError):  # a failure nobody foresaw: say what it was
             e = f"{type(e).__name__}: {headline(e)} (--debug shows where)"
-        print(f"{_command_parser(parser, a).prog}: error: {e}", file=sys.stderr)
+        _say_error_once(f"{_command_parser(parser, a).prog}: error: {e}")
         return 2
     return 0
 
@@ -2368,6 +2369,50 @@ def _torchrun_rank() -> int | None:
         return int(os.environ["RANK"])
     except ValueError:
         return None
+
+
+# How long a torchrun rank that failed waits for rank 0 to say the same error: on a bad input every rank fails at
+# about the same point (the ranks meet at start), so past this the error is taken for this rank's own and said.
+RANK0_SAYS_WAIT_S = 10.0
+
+
+def _say_error_once(line: str) -> None:
+    """Print error `line` on stderr; under torchrun once for all the ranks that failed with it, not N copies of one
+    bad input's line. Rank 0 prints it, then posts it in the store of torchrun's agent (which outlives the ranks); a
+    rank that failed with the same line says nothing, one that failed otherwise (a file missing on its machine, its
+    GPU) says its own. No collective: the others may be in one, never to return. A rank 0 that did not fail posts
+    nothing, so after RANK0_SAYS_WAIT_S the rank says its line, as it does where the store cannot be reached or the
+    launcher is not torchrun's agent (its store then lives in rank 0, maybe gone)."""
+    rank = _torchrun_rank()
+    shared = rank is not None and os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
+    if not shared or rank == 0:  # (rank 0 prints before it posts: another rank is quiet only once it is said)
+        print(line, file=sys.stderr, flush=True)
+    if not shared:
+        return
+    said = None
+    with contextlib.suppress(Exception):
+        import socket
+        import time
+        from datetime import timedelta
+
+        import torch.distributed as dist
+
+        deadline = time.monotonic() + RANK0_SAYS_WAIT_S  # (connecting counts: the store may be gone)
+        host, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
+        # (a store gone: TCPStore would retry for its timeout, logging pages of C++ frames above the error)
+        socket.create_connection((host, port), timeout=2).close()
+        store = dist.TCPStore(host, port, is_master=False, timeout=timedelta(seconds=RANK0_SAYS_WAIT_S),
+                              wait_for_workers=False)
+        # (a restarted group's ranks must not read the last attempt's line)
+        key = f"ponder/error/{os.environ.get('TORCHELASTIC_RUN_ID')}/{os.environ.get('TORCHELASTIC_RESTART_COUNT')}"
+        if rank == 0:
+            store.set(key, line)
+        else:  # (polled: a get that times out logs two lines of c10d warnings above the error)
+            while not store.check([key]) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            said = store.get(key).decode() if store.check([key]) else None
+    if rank != 0 and said != line:
+        print(line, file=sys.stderr, flush=True)
 
 
 def _env_count(name: str) -> int | None:

@@ -127,7 +127,7 @@ def _shared_prefix_grads(model, rows_):
 def _rank(dp, state, batch, cfg, run_dir, swapped, log_dir, alarm_cfg):
     """One rank: the gradient of each objective on this rank's rows, then the 2-rank GRPO runs; then (the tests of
     a resumed run and of an alarm, sharing this spawn: each rank is a process importing torch) the resume of
-    `swapped`, a run whose checkpoint a kill left set aside, and the --stop-on-alarm run."""
+    `swapped`, a run whose checkpoint a kill left set aside, the --stop-on-alarm run, and a bad input's errors."""
     model = ponder.Transformer(ponder.ModelConfig(**MCFG))
     model.load_state_dict(state)
     ids, attn, comp, adv, noise = batch
@@ -181,7 +181,32 @@ def _rank(dp, state, batch, cfg, run_dir, swapped, log_dir, alarm_cfg):
     _with_stderr_in(Path(log_dir) / f"alarm{dp.rank}.err", lambda: ddp._train_rank(
         dp, alarm_cfg, str(Path(run_dir).parent / "alarm"), False, False))
     partly_used = _partly_used_step((2 * dp.rank, 2 * dp.rank + 2), dp.sync_grads)
+    _cli_errors(dp, cfg.model, Path(log_dir))
     return grads, two, fsdp, full, blocked, resumed, partly_used
+
+
+def _cli_errors(dp, model, logs):
+    """`ponder grpo` on a bad --data file in this torchrun-style rank: every rank given the same file, then rank 1
+    another (test_an_error_every_torchrun_rank_meets_is_said_once_by_rank_0; [[exit code, stderr], ...] in
+    logs/cliN.json). Both fail before any collective."""
+    import contextlib
+    import io
+    import os
+
+    from ponder.cli import main
+
+    said = []
+    for run, data in (("same", "bad"), ("own", "bad" if dp.rank == 0 else "other")):
+        # (spawn's store stands in for torchrun's agent's; each run a torchrun of its own)
+        os.environ.update(TORCHELASTIC_USE_AGENT_STORE="True", TORCHELASTIC_RUN_ID=run)
+        err = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(err):
+                said.append([main(["grpo", "--model", model, "--data", str(logs / f"{data}.jsonl"), "--steps", "1",
+                                   "--quiet", "--out", str(logs / run)]), err.getvalue()])
+        finally:
+            del os.environ["TORCHELASTIC_USE_AGENT_STORE"], os.environ["TORCHELASTIC_RUN_ID"]
+    (logs / f"cli{dp.rank}.json").write_text(json.dumps(said))
 
 
 def _partly_used_layers():
@@ -240,6 +265,8 @@ def two_ranks(tmp_path_factory, tokenizer, ckpt, data):
     swapped = train(GRPOConfig(**dict(SWAP, model=str(ckpt), data=str(data), steps=1)), tmp / "swap", progress=False)
     (swapped / "checkpoint").rename(swapped / ".checkpoint.old-999999999")  # a kill -9 between the swap's renames
     (tmp / "logs").mkdir()
+    (tmp / "logs" / "bad.jsonl").write_text('{"prompt": "x"\n')  # (_cli_errors' files)
+    (tmp / "logs" / "other.jsonl").write_text('{"prompt": "x", "answer": "1"}\n{"prompt": \n')
     ranks = ddp.spawn(_rank, 2, model.state_dict(), batch, GRPOConfig(**cfg), str(tmp / "two"), str(swapped),
                       str(tmp / "logs"), GRPOConfig(**dict(ALARM, model=str(ckpt), data=str(data))), threads=1)
     return model, batch, cfg, ranks, tmp
@@ -2866,6 +2893,19 @@ def test_ranks_stopped_by_an_alarm_stop_as_one_process_and_say_it_once(tmp_path,
     assert rows(two)[-1]["stopped_early"]["alarm"] == "length_runaway"
     assert_rows_close(rows(one), rows(two))
 
+
+
+def test_an_error_every_torchrun_rank_meets_is_said_once_by_rank_0(two_ranks):
+    """Under torchrun every rank printed the same line for one bad input, N copies. Rank 0 says it, the others exit
+    as it does, quietly; a rank that failed otherwise (a file of its own machine's, its GPU) says its own line.
+    (The ranks run the command line in the shared spawn: _cli_errors.)"""
+    logs = two_ranks[-1] / "logs"
+    (same0, own0), (same1, own1) = (json.loads((logs / f"cli{r}.json").read_text()) for r in range(2))
+    line = f"ponder grpo: error: {logs / 'bad.jsonl'}:1: invalid JSON: Expecting ',' delimiter (column 15)\n"
+    assert same0 == own0 == [2, line]
+    assert same1 == [2, ""]
+    assert own1[0] == 2 and own1[1].startswith(f"ponder grpo: error: {logs / 'other.jsonl'}:2: invalid JSON")
+    assert own1[1].count("\n") == 1
 
 
 def test_torchrun_training_leaves_the_callers_process_group_usable(tmp_path, ckpt, data, monkeypatch):
