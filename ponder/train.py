@@ -1968,6 +1968,9 @@ def sft(
     check_sft_chat(chat, system)
     data_sha256 = _digest(examples)  # (once: the resume check, config.json and every trainer state's record)
     state = None
+    # the command its warnings name: distill() fine-tunes through sft(), and `ponder distill --batch-size 16` was
+    # told "sft: --batch-size 16 is more than ..." of an option it was given as distill's
+    who = "distill" if isinstance(data, dict) and "distilled" in data else "sft"
     if resume:
         if run is None:
             raise PonderError("sft: resume needs the run directory")
@@ -1999,10 +2002,11 @@ def sft(
         was = config_from(TrainConfig, saved["train"], f"{conf}: train")
         check_run_record(run, state, _sft_record(was, packing, turns, tok.template_kwargs, saved.get("data_sha256"),
                                                  chat, system))
+        who = "distill" if "distilled" in (saved.get("data") or {}) else "sft"
         given_threads = train.threads if train else None  # (an explicit count instead of the run's own)
         train = saved_train_config(run, saved, train.steps if train else None, state["step"])
         train.threads = resume_threads(run, train.threads, given_threads, section="train")
-        warn_short_schedule(train, "sft")  # (the run's warmup stays: a shorter --steps could end inside it)
+        warn_short_schedule(train, who)  # (the run's warmup stays: a shorter --steps could end inside it)
         if data is not None and data != saved.get("data"):  # a data file at a new path (its examples' digest
             saved = read_run_config(run)  # matched): recorded, so that the next resume finds it without --data
             save_run_config(run, {**saved, "data": data})
@@ -2017,7 +2021,7 @@ def sft(
             raise PonderError("sft: device= moves a resumed run; a new run trains where its model is")
         train = (train or TrainConfig(steps=100, lr=1e-3, warmup=10, batch_size=16)).validate()
         check_not_compiled(train)
-        warn_short_schedule(train, "sft")  # (TrainConfig(steps=20) keeps the 50-step default warmup)
+        warn_short_schedule(train, who)  # (TrainConfig(steps=20) keeps the 50-step default warmup)
         if run is not None:
             fresh_run_dir(run, model_path, kind="sft")
     if chat:  # (after the digest: the run's data is its rows as given, chat and system recorded beside them)
@@ -2085,7 +2089,7 @@ def sft(
              "sft": {"dtype": str(model.lm_head.weight.dtype).removeprefix("torch."), "device": str(device)}},
             indent=2))
     opt = make_optimizer(model, train)
-    warn_emulated_bf16(train, device, "sft")
+    warn_emulated_bf16(train, device, who)
     # what the trainer state records of its run (check_run_record): settings as config.json holds them, and data
     record = _sft_record(train, packing, turns, tok.template_kwargs, data_sha256, chat, system)
     # parameters the caller froze stay frozen after a resume (load_run reads them back, as grpo's): loaded
@@ -2106,7 +2110,7 @@ def sft(
         # packed, a batch counts rows, not examples ("more than the 4 examples" was said of 11 packed into 4 rows)
         what = (f"{counted(ids.shape[0], 'row')} that the {counted(len(examples), 'example')} pack into"
                 if packing else counted(ids.shape[0], 'example'))
-        print(f"sft: --batch-size {train.batch_size} is more than the {what}: each step trains on all "
+        print(f"{who}: --batch-size {train.batch_size} is more than the {what}: each step trains on all "
               f"{ids.shape[0]} of them", file=sys.stderr)
     micro = -(-per_step // train.grad_accum)  # ceil: at most grad_accum micro-batches (see pretrain)
     row, saved_at = {}, start

@@ -1730,6 +1730,27 @@ def test_distill_that_keeps_some_says_why_it_left_the_others_out(tokenizer, tmp_
     assert json.loads((tmp_path / "r" / "config.json").read_text())["data"]["distill"]["cut"] == 1
 
 
+def test_distill_names_itself_in_the_warnings_of_its_fine_tuning(tokenizer, tmp_path, capsys):
+    """distill() fine-tunes through sft(): `ponder distill --batch-size 4` on one kept sample was told "sft:
+    --batch-size 4 is more than the 1 example", and of its short schedule "sft: a run of 1 step ...", options it
+    was given as distill's; a resume of the distillation too."""
+    from test_scale import think_tag_model
+
+    from ponder.train import distill
+
+    teacher = think_tag_model(tokenizer, [("p", "12")])
+    distill(teacher, tokenizer, copy.deepcopy(teacher), tokenizer, [{"prompt": "p"}], lambda text, it: True, k=1,
+            temperature=0, max_new_tokens=3, run_dir=tmp_path / "r",
+            train=TrainConfig(steps=1, batch_size=4, seq_len=32, warmup=5), progress=False)
+    err = capsys.readouterr().err
+    assert "distill: --batch-size 4 is more than the 1 example" in err and "distill: a run of 1 step" in err, err
+    assert "sft:" not in err
+    kept = [json.loads(line) for line in (tmp_path / "r" / "distilled.jsonl").read_text().splitlines()]
+    sft(None, None, kept, tmp_path / "r", train=TrainConfig(steps=2), resume=True, progress=False)
+    err = capsys.readouterr().err
+    assert "distill: a run of 2 steps" in err and "sft:" not in err, err
+
+
 def test_distill_names_the_sample_and_item_a_reward_failed_on(tokenizer, tmp_path):
     """A reward callable's error (a bug, an item it cannot read) was a bare traceback, "KeyError: 'answer'", naming
     none of the teacher's samples; it now names the sample and its item's id in one line, as grpo's scoring does."""
