@@ -744,7 +744,7 @@ _THINK_VALUE_RE = re.compile(
 # (after a comma only "the answer": "..., b = 4, so 4 is correct" may check a step)
 _VALUE_IS_ANSWER_RE = re.compile(
     r"(?:(?:^|(?<=[.!?;\n]))|(?<=,)(?=[^.!?;\n]*?\bthe\s+(?:(?:final|correct|right|true)\s+)?answer\b))"
-    r"[\s*_>]*(?:(?:so|thus|hence|therefore|i\.\s?e\.)[\s,]+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?"
+    r"[\s*_>]*(?:(?:so|thus|hence|therefore|i\.\s?e\.)[\s,]+)?(?:\$\s*)?([-+]?\d+(?:[./]\d+)?)\s*\$?"
     r"\s+(?:is|must\s+be|should\s+be)\s+(?:the\s+(?:(?:final|correct|right|true)\s+)?answer|correct|right)\b",
     re.I,
 )
