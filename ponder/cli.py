@@ -2295,49 +2295,12 @@ def main(argv=None) -> int:
         if _torchrun_rank() not in (None, 0):  # rank 0 gives the hint, once, as it alone prints the run's summary
             print(said, file=sys.stderr)  # (every rank printed it: N copies of one command)
             return 128 + signum
-        run = _resumable_run(a)
-        hint = f"; continue with: {_continue_command(a, run)}" if run else ""
-        target = _run_target(run) if run else None
-        further = a.steps if getattr(a, "resume", False) and isinstance(getattr(a, "steps", None), int) else None
-        if further is not None and target is not None and further > target:  # (stopped before config.json took it)
-            hint += f" --steps {further}"
-        if run and (done := _finished_run(run, further)):  # (its --resume is refused: "the run is at step N of N")
-            plot = "" if (Path(run) / "training.png").exists() else f"; `ponder report {shlex.quote(run)}` draws its plots"
-            said, hint = f"{said} after the run's last checkpoint: it is finished (step {done[0]} of {done[1]})", plot
-        if _resumable_eval(a):  # its options are not saved: the same command line again, with --resume
-            hint = f"; continue with: ponder {shlex.join(line + ([] if a.resume else ['--resume']))}"
-        if a.command == "eval" and a.sweep and a.out is not None:
-            from .evaluate import sweep_kept
-
-            kept = sweep_kept(a.out)
-            hint = (f"; kept in {shlex.quote(a.out)}: {kept}; continue with: ponder "
-                    f"{shlex.join(line + ([] if a.resume else ['--resume']))}" if kept else
-                    "; nothing was kept (stopped before its first chunk was drawn): run the command again")
-        if a.command == "eval" and a.out is None and (a.sweep or a.ray is None):
-            # (it said only "interrupted": whether anything could be continued, and how next time, was left unsaid)
-            what = "a sweep" if a.sweep else "an evaluation"
-            hint = (f"; nothing was kept (no --out): with --out DIR {what} keeps each chunk it draws, and the same "
-                    "command with --resume continues it")
-        if not run and a.command in ("pretrain", "sft", "distill", "grpo") and not a.resume and getattr(a, "out", None):
-            # stopped before its first checkpoint: the line said nothing, and --resume then refused the run
-            out = Path(a.out)
-            hint = ("; nothing was saved yet, so --resume has nothing to continue: run the command again"
-                    if not (out / "config.json").is_file() else  # (the run's own: fresh_run_dir refuses another)
-                    "; nothing was saved yet (it stopped before its first checkpoint), so --resume has nothing to "
-                    f"continue: remove {shlex.quote(str(out))} and run the command again")
-        if not run and a.command == "distill" and getattr(a, "out", None):
-            from .train import DISTILLED
-
-            kept = Path(a.out) / DISTILLED  # sampled and saved, but no checkpoint yet: --resume cannot continue
-            if kept.is_file():
-                hint = (f"; the kept teacher samples are in {shlex.quote(str(kept))}: fine-tune on them with "
-                        f"ponder sft --model {shlex.quote(a.model or 'STUDENT')} --data {shlex.quote(str(kept))} "
-                        "--out NEW_DIR")
-        if a.command == "demo" and getattr(a, "out", None):
-            # (it said only "interrupted": the default --out, runs/demo-<time>, was named nowhere before the table)
-            d = Path(a.out)
-            hint = (f"; its stages so far are in {shlex.quote(a.out)} (a demo does not resume: run it again with "
-                    "another --out)" if d.is_dir() and any(d.iterdir()) else "; nothing was kept: run it again")
+        try:
+            said, hint = _interrupted_hint(a, said, line)
+        except Exception:  # (an interrupt inside an import, torch's in a command's first seconds, left it half
+            # imported: the import again, to look for a run to continue, raised ImportError, and the line was a
+            # 40-line traceback of torch's internals)
+            hint = ""
         print(said + hint, file=sys.stderr)
         return 128 + signum  # what a shell reports for a command the signal ended: 130 Ctrl-C, 143 SIGTERM
     except BrokenPipeError:
@@ -2358,12 +2321,60 @@ def main(argv=None) -> int:
     return 0
 
 
+def _interrupted_hint(a, said: str, line: list[str]) -> tuple[str, str]:
+    """(the interrupt line's head, what follows it): how to continue an interrupted command, or what it kept."""
+    run = _resumable_run(a)
+    hint = f"; continue with: {_continue_command(a, run)}" if run else ""
+    target = _run_target(run) if run else None
+    further = a.steps if getattr(a, "resume", False) and isinstance(getattr(a, "steps", None), int) else None
+    if further is not None and target is not None and further > target:  # (stopped before config.json took it)
+        hint += f" --steps {further}"
+    if run and (done := _finished_run(run, further)):  # (its --resume is refused: "the run is at step N of N")
+        plot = "" if (Path(run) / "training.png").exists() else f"; `ponder report {shlex.quote(run)}` draws its plots"
+        said, hint = f"{said} after the run's last checkpoint: it is finished (step {done[0]} of {done[1]})", plot
+    if _resumable_eval(a):  # its options are not saved: the same command line again, with --resume
+        hint = f"; continue with: ponder {shlex.join(line + ([] if a.resume else ['--resume']))}"
+    if a.command == "eval" and a.sweep and a.out is not None:
+        from .evaluate import sweep_kept
+
+        kept = sweep_kept(a.out)
+        hint = (f"; kept in {shlex.quote(a.out)}: {kept}; continue with: ponder "
+                f"{shlex.join(line + ([] if a.resume else ['--resume']))}" if kept else
+                "; nothing was kept (stopped before its first chunk was drawn): run the command again")
+    if a.command == "eval" and a.out is None and (a.sweep or a.ray is None):
+        # (it said only "interrupted": whether anything could be continued, and how next time, was left unsaid)
+        what = "a sweep" if a.sweep else "an evaluation"
+        hint = (f"; nothing was kept (no --out): with --out DIR {what} keeps each chunk it draws, and the same "
+                "command with --resume continues it")
+    if not run and a.command in ("pretrain", "sft", "distill", "grpo") and not a.resume and getattr(a, "out", None):
+        # stopped before its first checkpoint: the line said nothing, and --resume then refused the run
+        out = Path(a.out)
+        hint = ("; nothing was saved yet, so --resume has nothing to continue: run the command again"
+                if not (out / "config.json").is_file() else  # (the run's own: fresh_run_dir refuses another)
+                "; nothing was saved yet (it stopped before its first checkpoint), so --resume has nothing to "
+                f"continue: remove {shlex.quote(str(out))} and run the command again")
+    if not run and a.command == "distill" and getattr(a, "out", None):
+        from .train import DISTILLED
+
+        kept = Path(a.out) / DISTILLED  # sampled and saved, but no checkpoint yet: --resume cannot continue
+        if kept.is_file():
+            hint = (f"; the kept teacher samples are in {shlex.quote(str(kept))}: fine-tune on them with "
+                    f"ponder sft --model {shlex.quote(a.model or 'STUDENT')} --data {shlex.quote(str(kept))} "
+                    "--out NEW_DIR")
+    if a.command == "demo" and getattr(a, "out", None):
+        # (it said only "interrupted": the default --out, runs/demo-<time>, was named nowhere before the table)
+        d = Path(a.out)
+        hint = (f"; its stages so far are in {shlex.quote(a.out)} (a demo does not resume: run it again with "
+                "another --out)" if d.is_dir() and any(d.iterdir()) else "; nothing was kept: run it again")
+    return said, hint
+
+
 def _torchrun_rank() -> int | None:
     """This process's rank when torchrun started it (RANK, WORLD_SIZE set), else None. A RANK that is not an
-    integer reads as None: this is asked while a command stops, where a second error would hide the first."""
-    from .distributed.ddp import launched_by_torchrun
-
-    if not launched_by_torchrun():
+    integer reads as None: this is asked while a command stops, where a second error would hide the first. (The
+    environment is read here, not by distributed.ddp's launched_by_torchrun: importing that module imports torch,
+    which an interrupt in torch's own import had left half imported: a traceback in place of the line.)"""
+    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
         return None
     try:
         return int(os.environ["RANK"])

@@ -1979,6 +1979,25 @@ def test_ctrl_c_while_the_command_line_is_read_is_no_traceback(monkeypatch, caps
     assert capsys.readouterr().err == "interrupted\n"
 
 
+@pytest.mark.parametrize("argv", [["info"], ["grpo", "--out", "RUN"], ["eval", "--out", "RUN"]])
+def test_ctrl_c_while_a_command_imports_torch_is_one_line(argv, tmp_path, monkeypatch, capsys):
+    """Ctrl-C in a command's first seconds (inside `import torch`) left torch half imported; the handler, importing
+    it again to look for a run to continue (distributed.ddp, train, evaluate), raised ImportError: a 40-line
+    traceback of torch's internals. Found by `ponder info` signalled 1.5 s after it started."""
+    import sys
+
+    import ponder.cli as cli
+
+    def interrupted_in_an_import(a):
+        for mod in ("torch", "ponder.distributed.ddp", "ponder.train", "ponder.evaluate"):
+            monkeypatch.setitem(sys.modules, mod, None)  # importing it raises ImportError, as half-imported torch did
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, f"cmd_{argv[0]}", interrupted_in_an_import)
+    argv = [str(tmp_path / x) if x == "RUN" else x for x in argv]
+    assert main(argv) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
 def test_pretrain_says_it_builds_the_corpus_unless_quiet(tmp_path, monkeypatch, capsys):
     """The corpus (the recipe's 200,000 documents) was built with nothing on stderr, before any progress bar."""
     def built(**corpus):
