@@ -860,8 +860,9 @@ def contamination_verdict(
                 too_few.append("overlap")
         if checked and overlap["fraction"] >= th["overlap_min"]:
             signals.append(("overlap",
-                            f"{overlap['n_flagged']} of {counted(checked, 'item')} share a {overlap['n']}-gram with "
-                            f"training data where their perturbed copies do not, excess {overlap['fraction']:.1%} "
+                            f"{overlap['n_flagged']} of {counted(checked, 'item')} have more of their own "
+                            f"{overlap['n']}-grams in training data than their perturbed copies have of theirs, "
+                            f"excess {overlap['fraction']:.1%} "
                             f">= {th['overlap_min']:.0%}" if p is not None else
                             f"{overlap['n_flagged']} of {counted(checked, 'item')} ({overlap['fraction']:.1%}) share "
                             f"a {overlap['n']}-gram with training data >= {th['overlap_min']:.0%}",
@@ -1205,14 +1206,37 @@ def _paired_excess(orig: dict, control: dict, fractions: Sequence[float], seed: 
     return out
 
 
-def _paired_overlap(orig: dict, control: dict) -> dict:
+def _own_ngram_shares(train_texts: Iterable[str], problems: Sequence[str], copies: Sequence[str],
+                      n: int) -> tuple[list[float | None], list[float | None]]:
+    """For each problem and its perturbed copy, the share of its OWN word n-grams (those the other lacks: its
+    numbers' n-grams) found in the training texts, for the original and for the copy; None where one has no n-gram
+    of its own. Template wording both share is left out: a verbatim copy of a problem in the training texts has all
+    of its own n-grams there, an unseen problem of the same template few of them. The texts are streamed once."""
+    grams = [(set(ngrams(normalize_words(a), n)), set(ngrams(normalize_words(b), n))) for a, b in zip(problems, copies)]
+    own = [(a - b, b - a) for a, b in grams]
+    wanted = set().union(*(a | b for a, b in own)) if own else set()
+    seen: set = set()
+    for t in train_texts:  # (text: ngram_overlap checked each one in its pass over them)
+        seen.update(g for g in ngrams(normalize_words(t), n) if g in wanted)
+
+    def share(s: set) -> float | None:
+        return len(s & seen) / len(s) if s else None
+
+    return [share(a) for a, _ in own], [share(b) for _, b in own]
+
+
+def _paired_overlap(orig: dict, control: dict, shares: tuple[list, list]) -> dict:
     """The n-gram overlap of the items beyond their perturbed copies', paired per item, in the shape
-    ``contamination_verdict`` reads: over the items both long enough to check, ``n_flagged`` items share an n-gram
-    where their copy does not, ``fraction`` is the flagged rate less the copies' (clamped at 0), and
-    ``fraction_p`` is the sign test of flagged-where-the-copy-is-not against the reverse."""
+    ``contamination_verdict`` reads. ``shares``: each item's and each copy's share of its own n-grams found in the
+    training texts (``_own_ngram_shares``). Over the items long enough to check with an n-gram of their own,
+    ``n_flagged`` items have more of theirs in the training texts than their copy has, ``fraction`` is their excess
+    over the reverse (clamped at 0), and ``fraction_p`` is the sign test of the one against the other. (Paired on
+    whether each shares any n-gram at all, an item copied word for word whose copy shared its template's wording
+    counted for nothing: the whole word test set in a training file read "0 of 40 flagged, excess 0.0%" at 8-grams,
+    a fifth of it at 13-grams "not contaminated".)"""
     short = set(orig["too_short"]) | set(control["too_short"])
-    pairs = [(a, b) for i, (a, b) in enumerate(zip(orig["flags"], control["flags"])) if i not in short]
-    up, down = sum(a and not b for a, b in pairs), sum(b and not a for a, b in pairs)
+    pairs = [(a, b) for i, (a, b) in enumerate(zip(*shares)) if i not in short and a is not None and b is not None]
+    up, down = sum(a > b for a, b in pairs), sum(b > a for a, b in pairs)
     return {"n": orig["n"], "n_items": orig["n_items"], "n_checked": len(pairs), "n_flagged": up,
             "fraction": max(0.0, (up - down) / len(pairs)) if pairs else None, "fraction_p": _sign_p(up, down),
             "n_boilerplate": orig["n_boilerplate"], "n_train_texts": orig["n_train_texts"],
@@ -1336,7 +1360,8 @@ def run_contamination_probe(
       are. ``"perturbation_skipped"`` says why the perturbation did not run (None when it did).
     * n-gram overlap with ``train_file`` when given (``iter_texts`` formats); with a perturber and ``control``,
       the perturbed copies' overlap too (the file is read twice), and the verdict is given the excess
-      (``_paired_overlap``): templated problems share wording, names and numbers with unseen ones.
+      (``_paired_overlap``: each item's own n-grams, those its copy lacks, against its copy's own, the file read
+      a third time): templated problems share wording, names and numbers with unseen ones.
 
     Calibration (``control=True`` and a perturber): templated benchmarks have predictable endings, so a
     clean model already completes much of a prefix. The prefix probe is also run on the perturbed
@@ -1547,8 +1572,10 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
             # Templated problems share their template's wording, a name and a number or two with other problems
             # of the same template: a clean word train split shared a 13-gram with 33-79% of the word test set,
             # "contaminated". The perturbed copies (unseen problems of the same templates) measure that baseline.
-            overlap_control = ngram_overlap(train_texts(), [_problem_text(c["prompt"]) for c in copies], n=ngram_n)
-            overlap_calibrated = _paired_overlap(overlap, overlap_control)
+            copy_texts = [_problem_text(c["prompt"]) for c in copies]
+            overlap_control = ngram_overlap(train_texts(), copy_texts, n=ngram_n)
+            shares = _own_ngram_shares(train_texts(), problems, copy_texts, ngram_n)
+            overlap_calibrated = _paired_overlap(overlap, overlap_control, shares)
     verdict = contamination_verdict(calibrated or prefix, perturbation, overlap_calibrated or overlap, thresholds)
     result = {**verdict, "calibrated_prefix": calibrated is not None, "n_items": len(items), "prefix": prefix,
               "prefix_control": control_res, "prefix_calibrated": calibrated, "perturbation": perturbation,
@@ -1730,7 +1757,8 @@ def format_contamination(res: dict) -> str:
                          "smaller --ngram checks them)")
         elif o.get("calibrated"):
             lines.append(f"  training-file overlap (excess over perturbed copies): {o['n_flagged']} of "
-                         f"{counted(checked, 'problem')} share a {o['n']}-gram where their copies do not, excess "
+                         f"{counted(checked, 'problem')} have more of their own {o['n']}-grams in it than their "
+                         "copies have of theirs, excess "
                          f"{o['fraction']:.1%} (flagged at {th.get('overlap_min', 0):.0%}; sign test p = "
                          f"{o['fraction_p']:.2g})" + (f"; {short} shorter than {o['n']} words not checked" if short else ""))
         else:

@@ -592,7 +592,7 @@ def test_pretrain_terse_share_out_of_range_is_named_by_its_flag(tmp_path, share,
 @pytest.mark.parametrize("name, text", [("empty.jsonl", ""), ("blank.txt", "\n\n"), ("nostrings.jsonl", '{"a": 1}\n')])
 def test_probe_contamination_refuses_a_train_file_with_no_text(tmp_path, name, text, capsys):
     """An empty --train-file was compared with all the same: '0 of N problems share a 13-gram where their copies do
-    not', read as no sign of contamination, when the file (a wrong path, a failed export) held nothing."""
+    not' (as the line then read), no sign of contamination, when the file (a wrong path, a failed export) held nothing."""
     f = tmp_path / name
     f.write_text(text)
     out = tmp_path / "o"

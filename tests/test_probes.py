@@ -208,7 +208,33 @@ def test_the_overlap_of_templated_problems_is_judged_against_their_perturbed_cop
     leaked = tmp_path / "leaked.jsonl"
     leaked.write_text(clean.read_text() + "".join(json.dumps(it) + "\n" for it in test))
     res = run_contamination_probe(None, None, test, train_file=leaked, fractions=(0.6,))
-    assert res["contaminated"] and any("where their perturbed copies do not" in r for r in res["reasons"])
+    assert res["contaminated"] and any("than their perturbed copies have of theirs" in r for r in res["reasons"])
+
+
+@pytest.mark.parametrize("n_leaked, ngram", [(40, 8), (12, 13)])
+def test_a_leaked_templated_item_is_seen_though_its_copy_shares_the_template_wording(n_leaked, ngram, tmp_path,
+                                                                                      monkeypatch):
+    """The excess over perturbed copies paired items on whether each shared any n-gram with the training file: a
+    test item copied word for word whose copy shared its template's wording with other training problems counted
+    for nothing. The whole word test set appended to a clean train split read "0 of 40 flagged, excess 0.0%,
+    contaminated: False" at --ngram 8, 12 of its 40 problems "not contaminated" at 13-grams. Each item's own
+    n-grams (those its copy lacks: its numbers') are now weighed against its copy's own."""
+    from types import SimpleNamespace
+
+    import ponder.engine
+    from ponder.probes import run_contamination_probe
+    from ponder.tasks import generate
+
+    monkeypatch.setattr(ponder.engine, "sample", lambda model, tok, prompts, n=1, **k: [
+        [SimpleNamespace(text="zzz", finish_reason="stop")] for _ in prompts])
+    test = generate("word", "test", 40, seed=0)
+    leaked = tmp_path / "leaked.jsonl"
+    leaked.write_text("".join(json.dumps(it) + "\n" for it in [*generate("word", "train", 600, seed=0),
+                                                                *test[:n_leaked]]))
+    res = run_contamination_probe(None, None, test, train_file=leaked, fractions=(0.6,), ngram_n=ngram)
+    assert res["overlap"]["flags"][:n_leaked] == [True] * n_leaked  # (raw: every leaked item shares an n-gram)
+    assert res["overlap_calibrated"]["fraction"] >= 0.2 and res["overlap_calibrated"]["fraction_p"] < 0.01
+    assert res["contaminated"], res["evidence"]["overlap"]
 
 
 def test_ngram_overlap_rate_is_over_the_items_it_can_check():
@@ -259,7 +285,8 @@ def test_a_training_file_read_as_too_few_texts_for_the_boilerplate_rule_says_so(
     shown = format_contamination(contamination_verdict(overlap=txt))
     assert "the training file was read as 1 text, too few for the boilerplate rule" in shown
     assert "read as" not in format_contamination(contamination_verdict(overlap=jsonl))
-    assert "read as 1 text," in format_contamination(contamination_verdict(overlap=_paired_overlap(txt, txt)))
+    paired = _paired_overlap(txt, txt, ([1.0], [0.0]))  # (the item's own n-grams in the file, its copy's not)
+    assert "read as 1 text," in format_contamination(contamination_verdict(overlap=paired))
 
 
 def test_iter_texts_reads_jsonl_json_and_plain(tmp_path):
