@@ -1220,6 +1220,20 @@ def _load_models(a, names) -> dict:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise PonderError(f"--model {twice[0]}: given twice; each model is run once (give distinct checkpoints)")
+    from .checkpoint import resolve
+
+    # one checkpoint under two spellings (run/checkpoint and its absolute path, a trailing slash, tiny and the
+    # package's assets/tiny) was compared with itself as two models
+    where: dict[Path, str] = {}
+    for name in names:
+        try:
+            p = resolve(name).resolve()
+        except PonderError:  # (said by its load, below)
+            continue
+        if p in where:
+            raise PonderError(f"--model {name}: the same checkpoint as --model {where[p]} ({p}); each model is run "
+                              "once (give distinct checkpoints)")
+        where[p] = name
     return {name: _load(a, name) for name in names}
 
 

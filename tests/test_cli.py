@@ -530,6 +530,11 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path, capsys):
     # a model given twice was one dict key: the comparison showed one model, eval ran as if it was given once
     (["probe", "diversity", "-m", "tiny", "-m", "tiny"], "--model tiny: given twice"),
     (["eval", "--sweep", "-m", "tiny", "--model", "tiny"], "--model tiny: given twice"),
+    # one checkpoint under two spellings was compared with itself as two models
+    (["probe", "diversity", "-m", "tiny", "-m", str(ponder.checkpoint.ASSETS / "tiny") + "/"],
+     f"--model {ponder.checkpoint.ASSETS / 'tiny'}/: the same checkpoint as --model tiny"),
+    (["eval", "--sweep", "-m", str(ponder.checkpoint.ASSETS / "tiny"), "-m", "tiny"],
+     "--model tiny: the same checkpoint as --model "),
     # (said before any model loads: a second model that does not load was the error, after the first had loaded)
     (["eval", "-m", "tiny", "-m", "no/such/model"], "several --model values are only for --sweep"),
 ])
