@@ -2294,6 +2294,8 @@ def main(argv=None) -> int:
     try:
         # the options written on the command line, whatever their value (one equal to the default is given too)
         a.given = _options_given(_command_parser(parser, a), opts)
+        if a.command not in _NO_TORCH:
+            _import_holding_sigint(_HEAVY)
         _check_args(a, parser)
         if getattr(a, "threads", None) and a.command != "pretrain":  # (pretrain: a setting of its recipe)
             import torch
@@ -2381,6 +2383,35 @@ def _interrupted_hint(a, said: str, line: list[str]) -> tuple[str, str]:
         hint = (f"; its stages so far are in {shlex.quote(a.out)} (a demo does not resume: run it again with "
                 "another --out)" if d.is_dir() and any(d.iterdir()) else "; nothing was kept: run it again")
     return said, hint
+
+
+# Commands that never import torch; every other one does, in its first seconds.
+_NO_TORCH = ("data", "verify")
+_HEAVY = "torch"
+
+
+def _import_holding_sigint(module: str) -> None:
+    """Import ``module`` (torch) with Ctrl-C held until the import is done, then raised: a KeyboardInterrupt
+    raised inside the import of torch's and numpy's C extensions left them half initialised, and Ctrl-C in a
+    command's first second then killed it with a segmentation fault (no message), aborted it in C++ ("cannot
+    initialize type GradBucket"), ended it with "error: AttributeError: module 'numpy' has no attribute
+    'multiply'", or was swallowed as a failed optional import: the training ran on to its end. Held, it stops the
+    command as Ctrl-C does later on ("interrupted"). (Held by a handler that notes it, not by blocking the signal:
+    any other thread may take a process's signal.)"""
+    import importlib
+
+    if (module in sys.modules or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):  # (ignored, or the caller's own)
+        importlib.import_module(module)
+        return
+    pressed: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        importlib.import_module(module)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 def _torchrun_rank() -> int | None:

@@ -2003,6 +2003,33 @@ def test_ctrl_c_while_a_command_imports_torch_is_one_line(argv, tmp_path, monkey
     assert capsys.readouterr().err == "interrupted\n"
 
 
+def test_ctrl_c_inside_torchs_import_waits_for_it_to_finish(tmp_path, monkeypatch, capsys):
+    """Ctrl-C in a command's first second landed inside torch's import (its and numpy's C extensions): the command
+    died of a segmentation fault, aborted in C++, failed with "module 'numpy' has no attribute 'multiply'", or the
+    interrupt was swallowed and `ponder grpo` trained on to its end. The import now finishes first; the interrupt
+    then stops the command with its one line. (A stand-in module that presses Ctrl-C as it is imported.)"""
+    import signal
+    import sys
+
+    import ponder.cli as cli
+
+    (tmp_path / "heavy_stand_in.py").write_text(
+        "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(0.05)\nFINISHED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "heavy_stand_in", raising=False)
+    monkeypatch.setattr(cli, "_HEAVY", "heavy_stand_in")
+    ran = []
+    monkeypatch.setattr(cli, "cmd_info", lambda a: ran.append(a))
+    held = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert main(["info"]) == 130
+    finally:
+        signal.signal(signal.SIGINT, held)
+    assert capsys.readouterr().err == "interrupted\n"
+    assert sys.modules["heavy_stand_in"].FINISHED and not ran  # imported whole, and the command never ran
+    monkeypatch.delitem(sys.modules, "heavy_stand_in")
+
+
 def test_pretrain_says_it_builds_the_corpus_unless_quiet(tmp_path, monkeypatch, capsys):
     """The corpus (the recipe's 200,000 documents) was built with nothing on stderr, before any progress bar."""
     def built(**corpus):
