@@ -1747,7 +1747,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--completion-only", action="store_true", help="print only the completion, not the prompt")
     g.add_argument("--json", action="store_true",
                    help='print {"results": [{"prompt", "samples": [{"text", "tokens", "finish_reason", '
-                        '"logprob_sum"}]}]} as one JSON object, a row per prompt (one prompt too)')
+                        '"logprob_sum"}]}]} as one JSON object, a row per prompt (one prompt too); tokens counts '
+                        'every generated token, the EOS or the stop string\'s cut from the text included, and '
+                        'logprob_sum sums their log-probabilities under the distribution scaled by --temperature '
+                        '(before --top-k, --top-p and --min-p cut it; greedy: the model\'s own)')
     g.add_argument("--quiet", action="store_true",
                    help="no progress bar (shown on a terminal only) and no notes on stderr of the sampling "
                         "settings taken from, or not applied from, the checkpoint's generation_config.json (errors "

@@ -75,6 +75,14 @@ def _help(capsys, *command):
     return " ".join(capsys.readouterr().out.split())  # (argparse wraps help to the terminal's width)
 
 
+def test_generate_help_says_what_the_json_token_count_and_logprob_sum_are(capsys):
+    """--json's "tokens" and "logprob_sum" were named only: a user re-deriving them from the text (which a stop
+    string is cut from) or from the model's raw log-probs (they are of the tempered distribution) got other numbers."""
+    json_help = _help(capsys, "generate").split("--json ", 1)[1].split(" --quiet", 1)[0]
+    assert "the EOS or the stop string's cut from the text included" in json_help
+    assert "under the distribution scaled by --temperature (before --top-k, --top-p and --min-p cut it" in json_help
+
+
 def test_help_ends_with_the_default(capsys):
     grpo = _help(capsys, "grpo")
     assert grpo.split("--group-size GROUP_SIZE ", 1)[1].split(" --", 1)[0].endswith("(default: 8)")
