@@ -1233,7 +1233,7 @@ def _paired_overlap(orig: dict, control: dict, shares: tuple[list, list]) -> dic
     over the reverse (clamped at 0), and ``fraction_p`` is the sign test of the one against the other. (Paired on
     whether each shares any n-gram at all, an item copied word for word whose copy shared its template's wording
     counted for nothing: the whole word test set in a training file read "0 of 40 flagged, excess 0.0%" at 8-grams,
-    a fifth of it at 13-grams "not contaminated".)"""
+    12 of its 40 problems at 13-grams "not contaminated".)"""
     short = set(orig["too_short"]) | set(control["too_short"])
     pairs = [(a, b) for i, (a, b) in enumerate(zip(*shares)) if i not in short and a is not None and b is not None]
     up, down = sum(a > b for a, b in pairs), sum(b > a for a, b in pairs)
@@ -1359,9 +1359,9 @@ def run_contamination_probe(
       perturbation as it does for data without a re-sampler. A function passed is given chat items as they
       are. ``"perturbation_skipped"`` says why the perturbation did not run (None when it did).
     * n-gram overlap with ``train_file`` when given (``iter_texts`` formats); with a perturber and ``control``,
-      the perturbed copies' overlap too (the file is read twice), and the verdict is given the excess
-      (``_paired_overlap``: each item's own n-grams, those its copy lacks, against its copy's own, the file read
-      a third time): templated problems share wording, names and numbers with unseen ones.
+      the perturbed copies' overlap too, and the verdict is given the excess (``_paired_overlap``: each item's
+      own n-grams, those its copy lacks, against its copy's own; the file is read three times): templated problems
+      share wording, names and numbers with unseen ones.
 
     Calibration (``control=True`` and a perturber): templated benchmarks have predictable endings, so a
     clean model already completes much of a prefix. The prefix probe is also run on the perturbed
