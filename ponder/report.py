@@ -896,8 +896,9 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
                          "are shown")
         rows = latest
         parts = []
-        if rows:  # training.png is these curves as of the run's last end: a resumed run's is of an earlier one
-            pngs = [p for p in pngs if p.name != "training.png"]
+        # training.png is these curves as of the run's last end: a resumed run's is of an earlier one, and beside an
+        # empty log (a resume went back to before its first logged step) it showed curves the log no longer holds
+        pngs = [p for p in pngs if p.name != "training.png"]
         if rows and not any(p.name.startswith("train") for p in pngs):
             try:
                 parts.append(_img(_fig_png(_training_figure(rows)), "training curves (from metrics.jsonl)"))

@@ -486,6 +486,10 @@ def test_report_draws_the_curves_of_every_logged_step_not_a_stale_training_png(t
     doc = write_html_report(tmp_path).read_text()
     assert "training curves (from metrics.jsonl)" in doc
     assert "<figcaption>training.png</figcaption>" not in doc and "<figcaption>eval_curve.png</figcaption>" in doc
+    # nor beside an empty log: its curves are of steps the log no longer holds
+    (tmp_path / "metrics.jsonl").write_text("")
+    doc = write_html_report(tmp_path).read_text()
+    assert "<figcaption>training.png</figcaption>" not in doc and "metrics.jsonl is empty" in doc
 
 
 def test_an_interrupted_evaluation_is_named_as_such(tmp_path):
