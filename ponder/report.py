@@ -896,6 +896,14 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
                          "are shown")
         rows = latest
         parts = []
+        # a row whose step is not a number (a hand-edited or another tool's log) moved every curve onto the row
+        # number, said only by the axis label: named here
+        bad = next(((i, k, r[k]) for k in _X_KEYS if any(_is_num(r.get(k)) for r in rows)
+                    for i, r in enumerate(rows, 1) if not _is_num(r.get(k))), None)
+        if bad is not None and _x_key(rows) is None:
+            i, k, v = bad
+            notes.append(f"{found['metrics'].name}: row {i}'s {k} is {json.dumps(v)[:40]}, not a number: the curves "
+                         "are drawn against the row number")
         # training.png is these curves as of the run's last end: a resumed run's is of an earlier one, and beside an
         # empty log (a resume went back to before its first logged step) it showed curves the log no longer holds
         pngs = [p for p in pngs if p.name != "training.png"]

@@ -486,6 +486,11 @@ def test_report_draws_the_curves_of_every_logged_step_not_a_stale_training_png(t
     doc = write_html_report(tmp_path).read_text()
     assert "training curves (from metrics.jsonl)" in doc
     assert "<figcaption>training.png</figcaption>" not in doc and "<figcaption>eval_curve.png</figcaption>" in doc
+    # a row whose step is not a number: the curves go by row number, and the report says why
+    bad = [*rows[:2], {"step": "three", "loss": 0.3}, *rows[3:]]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in bad))
+    doc = write_html_report(tmp_path).read_text()
+    assert "metrics.jsonl: row 3&#x27;s step is &quot;three&quot;, not a number" in doc  # (HTML-escaped)
     # nor beside an empty log: its curves are of steps the log no longer holds
     (tmp_path / "metrics.jsonl").write_text("")
     doc = write_html_report(tmp_path).read_text()
