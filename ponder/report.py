@@ -555,6 +555,10 @@ def _read_json(path: Path):
         raise PonderError(f"{path}: invalid JSON ({str(e).split(';')[0]})") from None
 
 
+def _json_kind(v) -> str:
+    return {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(type(v), "a number")
+
+
 def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
     """Rows of a JSONL file. A broken last line with no newline after it is skipped with a note (a run may be
     mid-write, or was killed in one: train.trim_metrics's rule); a broken line ending with a newline was written
@@ -858,6 +862,9 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
 
     for p in result_files:
         data = _read_json(p)
+        if p.name == "summary.json" and not isinstance(data, dict):  # (Ponder's own summary is an object: a list
+            # was shown as one value, "value: 3 rows", as if it were the result; other *.json may be a user's list)
+            raise PonderError(f"{p}: expected a JSON object (a run's or evaluation's summary), got {_json_kind(data)}")
         lists: list[tuple[str, list]] = []
         pairs = _flatten(data, lists=lists)
         pairs = [(k.replace("metrics.", "", 1) if k.startswith("metrics.") else k, v) for k, v in pairs]

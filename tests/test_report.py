@@ -978,3 +978,14 @@ def test_a_run_that_logged_no_step_is_said_to_have_logged_none(tmp_path):
     (tmp_path / "metrics.jsonl").write_text("")
     doc = write_html_report(tmp_path).read_text()
     assert "the run logged no step of its 4" in doc and "steps to 0" not in doc
+
+
+@pytest.mark.parametrize("text, kind", [("[1, 2, 3]", "a list"), ("3", "a number"), ("null", "null")])
+def test_a_summary_that_is_not_an_object_is_refused_naming_it(tmp_path, text, kind):
+    """A summary.json holding a list was reported as one value ("value: 3 rows"), as if it were the result."""
+    from ponder.errors import PonderError
+
+    (tmp_path / "summary.json").write_text(text)
+    with pytest.raises(PonderError, match=rf"^{re.escape(str(tmp_path / 'summary.json'))}: expected a JSON object "
+                                          rf"\(a run's or evaluation's summary\), got {kind}$"):
+        write_html_report(tmp_path)
