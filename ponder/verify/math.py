@@ -674,7 +674,8 @@ _ALSO_AFTER_RE = re.compile(
     re.I,
 )
 _NEXT_LINE_VALUE_RE = re.compile(
-    r"[ \t$.]*\n\s*(?:[>#]+\s*|[-*+]\s+)?(?:[*_`$\s]|\\[\[(]|\\(?:textbf|mathbf|text|mathrm)\s*\{)*" + _ALSO_VALUE
+    # (the blanks after the break are the loop's: "\s*" before it read them twice, quadratically)
+    r"[ \t$.]*\n(?:\s*(?:[>#]+|[-*+]\s))?(?:[*_`$\s]|\\[\[(]|\\(?:textbf|mathbf|text|mathrm)\s*\{)*" + _ALSO_VALUE
     + r"(?:[*_`$}\s]|\\[\])])*?[.!?]?[ \t*_`$]*(?:\n|$)",
     re.I,
 )
@@ -717,8 +718,9 @@ _REVISED_ITEM = r"(?:\$\s*)?[-+]?\d+(?:[./]\d+)?(?:\s*\$)?"
 # a sentence after the last box that revises its value in prose, with no phrase or box of its own: "Actually it's 6.",
 # "Wait, no, it's 6.", "Correction: 6.", "I made an error; it should be 6." (the value ends its clause: "Actually,
 # 6 is too many" and "Wait, check: 2 + 3 = 5" offer none)
+# ((?![\s*_>]) after the blanks: what follows opens with a letter, so giving blanks back only retried it, n times a start)
 _PROSE_REVISION_RE = re.compile(
-    r"(?:^|(?<=[.!?;:\n(\[\u2014\u2013]))[\s*_>]*(?:(?:hmm+|well|oh|but)\b[\s,.:!]*)?(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
+    r"(?:^|(?<=[.!?;:\n(\[\u2014\u2013]))[\s*_>]*(?![\s*_>])(?:(?:hmm+|well|oh|but)\b[\s,.:!]*)?(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
     r"|it\s+should\s+be|edit|scratch\s+that|never\s*mind|on\s+second\s+thoughts?|let\s+me\s+reconsider"
     # ("I think it's actually 6.")
     # ("(no, 7)", "(sorry, 7)", "(rather 7)"; not "No. 7", a numbering)
@@ -734,8 +736,9 @@ _PROSE_REVISION_RE = re.compile(
 )
 # ... or a sentence that holds to another value: "I think 6 though.", "I believe it's 6." (the value ends the sentence:
 # "I think 6 is too small." and "I think that 6, 7 are wrong." offer none)
+# ((?![\s*_>]): as in _PROSE_REVISION_RE)
 _THINK_VALUE_RE = re.compile(
-    r"(?:^|(?<=[.!?;:\n]))[\s*_>]*(?:(?:but|well|hmm+)\b[\s,]*)?i\s+(?:think|believe|guess|suspect)(?:\s+that)?\s+"
+    r"(?:^|(?<=[.!?;:\n]))[\s*_>]*(?![\s*_>])(?:(?:but|well|hmm+)\b[\s,]*)?i\s+(?:think|believe|guess|suspect)(?:\s+that)?\s+"
     r"(?:(?:it|that|the\s+answer)(?:'s|\s+is)\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?:[\s,]+(?:though|instead|after\s+all))?"
     r"[\s*_]*(?=[.!?\n]|$)",
     re.I,
@@ -744,7 +747,8 @@ _THINK_VALUE_RE = re.compile(
 # (after a comma only "the answer": "..., b = 4, so 4 is correct" may check a step)
 _VALUE_IS_ANSWER_RE = re.compile(
     r"(?:(?:^|(?<=[.!?;\n]))|(?<=,)(?=[^.!?;\n]*?\bthe\s+(?:(?:final|correct|right|true)\s+)?answer\b))"
-    r"[\s*_>]*(?:(?:so|thus|hence|therefore|i\.\s?e\.)[\s,]+)?(?:\$\s*)?([-+]?\d+(?:[./]\d+)?)\s*\$?"
+    # ((?![\s*_>]): as in _PROSE_REVISION_RE; "\s*\$?\s+" read the blanks after the value twice: now one \s* or \s* $ \s+)
+    r"[\s*_>]*(?![\s*_>])(?:(?:so|thus|hence|therefore|i\.\s?e\.)[\s,]+)?(?:\$\s*)?([-+]?\d+(?:[./]\d+)?)(?:\s*\$)?"
     r"\s+(?:is|must\s+be|should\s+be)\s+(?:the\s+(?:(?:final|correct|right|true)\s+)?answer|correct|right)\b",
     re.I,
 )
@@ -752,7 +756,8 @@ _VALUE_IS_ANSWER_RE = re.compile(
 # "Sorry, I forgot the 2 eaten. 9 - 2 = 7." (the boxed 6 scored alone; a check, "Wait, check: 6 * 2 = 12.", and a
 # computation that ends on the answer revise nothing)
 _ERROR_WORD_RE = re.compile(
-    r"(?:^|(?<=[.!?;:\n(\u2014\u2013]))[\s*_>]*(?:(?:hmm+|well|oh|but|wait|ah)\b[\s,.:!]*)?"
+    # ((?![\s*_>]): as in _PROSE_REVISION_RE)
+    r"(?:^|(?<=[.!?;:\n(\u2014\u2013]))[\s*_>]*(?![\s*_>])(?:(?:hmm+|well|oh|but|wait|ah)\b[\s,.:!]*)?"
     r"(?:(?:wh)?oops|correction|sorry|my\s+bad|(?:i|we)\s+made\s+an?\s+(?:error|mistake)|(?:i|we)\s+forgot|mistake)\b",
     re.I,
 )
@@ -765,11 +770,32 @@ _COMPUTED_END_RE = re.compile(
 _SENTENCE_STOP_RE = re.compile(r"[.!;)\]](?=\s|$)|\n|\Z")
 
 
+def _run_guarded(pat: re.Pattern, lb: str) -> re.Pattern:
+    """`pat`, opening "(?:^|(?<=[`lb`]))[\\s*_>]*", refusing a start whose blanks a start 1-4 characters before also reads: a
+    match there is one there too, found first (at every "\\n" of a run of them each start read the whole run: quadratic)."""
+    head = "(?<=[" + lb + "]))"
+    assert pat.pattern.count(head) == 1, pat.pattern
+    guard = "".join(f"(?<![{lb}][\\s*_>]{{{k}}})" for k in range(1, 5))
+    return re.compile(pat.pattern.replace(head, head + guard, 1), pat.flags)
+
+
+def _finditer_runs(pat: re.Pattern, guarded: re.Pattern, s: str):
+    """pat.finditer(s) for a pattern that matches no empty string, through _run_guarded's `guarded` where the starts it
+    refuses lie after the search's own start (the first 5 starts of each search are read by `pat` itself)."""
+    pos = 0
+    while pos <= len(s):
+        m = next((m for p in range(pos, min(pos + 5, len(s) + 1)) if (m := pat.match(s, p)) is not None), None)
+        if m is None and (pos + 5 > len(s) or (m := guarded.search(s, pos + 5)) is None):
+            return
+        yield m
+        pos = m.end()
+
+
 def _computed_revision(rest: str) -> list:
     """The values a computation ends its sentence on after an error word, in the same sentence or the next one
     ("Oops, subtract one: 6 - 1 = 5.", "Sorry, I forgot the one eaten. 6 - 1 = 5."), as 1-group matches."""
     out = []
-    for m in _ERROR_WORD_RE.finditer(rest):
+    for m in _finditer_runs(_ERROR_WORD_RE, _ERROR_WORD_RUN_RE, rest):
         end = min(len(rest), m.end() + 160)
         for k, stop in enumerate(_SENTENCE_STOP_RE.finditer(rest, m.end(), end)):
             if k == 2:
@@ -778,6 +804,11 @@ def _computed_revision(rest: str) -> list:
                 out.append(c)
                 break
     return out
+# (each start after a blank run's first: see _run_guarded)
+_PROSE_REVISION_RUN_RE = _run_guarded(_PROSE_REVISION_RE, ".!?;:\\n(\\[\\u2014\\u2013")
+_THINK_VALUE_RUN_RE = _run_guarded(_THINK_VALUE_RE, ".!?;:\\n")
+_VALUE_IS_ANSWER_RUN_RE = _run_guarded(_VALUE_IS_ANSWER_RE, ".!?;\\n")
+_ERROR_WORD_RUN_RE = _run_guarded(_ERROR_WORD_RE, ".!?;:\\n(\\u2014\\u2013")
 _PROSE_REVISION_WORD_RE = re.compile(
     r"actually|wait|correction|oops|error|mistake|should\s+be|edit|scratch|never\s*mind|second\s+thought|reconsider"
     r"|think|guess|believe|suspect|\bno\b|nope|nah|make\s+that|sorry|rather|answer|correct|right|forgot|my\s+bad",
@@ -791,10 +822,11 @@ def _prose_revision(rest: str, ans: str) -> str | None:
     if not _PROSE_REVISION_WORD_RE.search(rest):
         return None  # (most completions end at their box: the pattern need not run)
     for m in itertools.chain(
-        _PROSE_REVISION_RE.finditer(rest), _THINK_VALUE_RE.finditer(rest), _VALUE_IS_ANSWER_RE.finditer(rest),
+        _finditer_runs(_PROSE_REVISION_RE, _PROSE_REVISION_RUN_RE, rest), _finditer_runs(_THINK_VALUE_RE, _THINK_VALUE_RUN_RE, rest),
+        _finditer_runs(_VALUE_IS_ANSWER_RE, _VALUE_IS_ANSWER_RUN_RE, rest),
         _computed_revision(rest),
     ):
-        if _bare(m.group(1)) != _bare(ans) and not (m.re is _VALUE_IS_ANSWER_RE and _same_value(m.group(1), ans)):
+        if _bare(m.group(1)) != _bare(ans) and not (m.re in (_VALUE_IS_ANSWER_RE, _VALUE_IS_ANSWER_RUN_RE) and _same_value(m.group(1), ans)):
             q = re.compile(r"[\s$*_]*\?").match(rest, m.end())
             if q is not None and _answered_no(rest, q.end(), m.group(1), ans):
                 continue  # "Wait, 6? No, 9.": the value queried and turned down at once, no revision
@@ -841,7 +873,8 @@ def _bare_gap(gap: str) -> bool:
 
 # a scale word right after a box, on its line: "\boxed{5} thousand", "$\boxed{2.5}$ \text{ million}"
 _SCALE_AFTER_RE = re.compile(
-    r"(?:[ \t$~}]|\\[,;! ]|\\(?:text|mathrm|textrm|mbox)\s*\{)*((?:(?:thousand|million|billion|hundred)(?![A-Za-z])[ \t]*)+)",
+    # ("(?![ \t$~}\\])": the word opens with a letter: giving back the blanks only retried it at each, 400,000 took 0.1 s)
+    r"(?:[ \t$~}]|\\[,;! ]|\\(?:text|mathrm|textrm|mbox)\s*\{)*(?![ \t$~}\\])((?:(?:thousand|million|billion|hundred)(?![A-Za-z])[ \t]*)+)",
     re.I,
 )
 _SCALES = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9}
@@ -1183,15 +1216,18 @@ _EXACT_FORM = (
 _POWER_RE = re.compile(r"([-+]?)(\d+(?:\.\d+)?)\s*\^\s*\{?\s*(\d+)\s*\}?")
 _BINOM_RE = re.compile(r"([-+]?)\\binom\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}")
 _RESTATED = (
-    r"(?:[\s$]|" + _TEX_SPACE + r")*(?:[,;(\[]\s*|[-\u2014\u2013]{1,3}\s*)?(?:\\(?:text|textit|textrm|mathrm|emph)\s*\{\s*)?"
+    # ("(?![\s$])": what follows opens with no blank, so giving blanks back only retried it at each: 400,000 blanks took 0.3 s)
+    r"(?:[\s$]|" + _TEX_SPACE + r")*(?![\s$])(?:[,;(\[]\s*|[-\u2014\u2013]{1,3}\s*)?(?:\\(?:text|textit|textrm|mathrm|emph)\s*\{\s*)?"
     # ("(which is 7)", "(so 7)", "(namely 7)", "(hence 7)", "(corrected: 7)" restate it as "i.e." does)
     r"(i\.\s?e\.|that(?:['\u2019]s|\s+is)|which\s+(?:is|gives|equals|means)|so|namely|(?:more\s+)?precisely|exactly|hence|thus"
     r"|therefore|giving|meaning|equals|corrected|updated|revised|resp\.|respectively|versus|vs\.?|ou\s+seja)(?![A-Za-z])"
     # ("\boxed{5}\,(\text{resp. }6)": the word in text, its close brace before the number)
     # (or an exact form of one: "(i.e., 2^4)", "(which is \frac{1}{3})", "(i.e., \binom{5}{3})")
-    r"[\s,:]*\}?[\s,:]*\$?\s*([-+]?(?:" + _EXACT_FORM + r"|\d*\.?\d+(?:/\d+)?))\s*\$?"
+    # (each blank read by one quantifier: "[\s,:]*\}?[\s,:]*\$?\s*" read a run of blanks cubically)
+    r"[\s,:]*(?:\}[\s,:]*)?(?:\$\s*)?([-+]?(?:" + _EXACT_FORM + r"|\d*\.?\d+(?:/\d+)?))\s*\$?"
 )
-_RESTATED_RE = re.compile(_RESTATED + r"(?=[\s$]*(?:[.;,)\]!?](?!\d)|$))", re.I)
+# ("(?!\s)": the lookahead reads the blanks the \s* gave back alike; retried at each, a run of them was quadratic)
+_RESTATED_RE = re.compile(_RESTATED[: -len(r"\s*\$?")] + r"\s*(?!\s)\$?(?=[\s$]*(?:[.;,)\]!?](?!\d)|$))", re.I)
 # (the number going on, as _RESTATED_RE leaves alone: "\boxed{6} (i.e., 6 or 7)" restates 6, then offers 7)
 _RESTATED_LEAD_RE = re.compile(_RESTATED + r"(?![\d.])", re.I)
 
@@ -1466,15 +1502,18 @@ def _column_mark(text: str, start: int, end: int) -> bool:
 
 _ASIDE_RE = re.compile(r"[ \t]*(\()[^()\n]{0,80}\)")
 # the answer doubted right after it: "\boxed{6}. Or is it?", "6... or is it?" (answered or not: see _hedge_here)
-_DOUBTED_AFTER_RE = re.compile(r"[\s$]*(?:[.,;:!\u2026\u2014\u2013-]+)?[\s*_]*(?:(?:hmm+|but|wait)[\s,.!]*)?or\s+is\s+it\s*\?+", re.I)
+# (a mark, or an emphasis mark, opens the [\s*_]* after [\s$]*: blanks read by both backtracked quadratically; "(?![\s$])":
+# what follows opens with no blank, so a shorter read of the blanks only retried it at each)
+_DOUBTED_AFTER_RE = re.compile(r"[\s$]*(?![\s$])(?:[.,;:!\u2026\u2014\u2013-]+[\s*_]*|[*_][\s*_]*)?(?:(?:hmm+|but|wait)[\s,.!]*)?or\s+is\s+it\s*\?+", re.I)
 # a word right after an answer that says it is rough, ending its clause: "\boxed{6} or so", "6, roughly.", "6 (approx.)"
 # ... or that its writer is unsure of it: "\boxed{6} (not sure)", "6 (guess)", "\boxed{6}. But I am not sure." (as "6?" is)
 _UNSURE = (
     r"(?:(?:just\s+|only\s+)?(?:an?\s+|my\s+|i\s+)?(?:(?:educated|rough|wild|best)\s+)?guess(?:ed|ing)?|tentative(?:ly)?|unverified"
     r"|unconfirmed|" + _DOUBT + r"(?:\s+(?:about\s+)?(?:of\s+)?(?:this|that|it))?)"
 )
+# ("(?![ \t$])": what follows opens with no blank, so giving blanks back only retried it at each: 400,000 took 0.4 s)
 _ROUGH_AFTER_RE = re.compile(
-    r"[ \t$]*(?:(?:,[ \t]*|\([ \t]*|\\(?:text|mbox|textrm)\{[ \t]*)?"
+    r"[ \t$]*(?![ \t$])(?:(?:,[ \t]*|\([ \t]*|\\(?:text|mbox|textrm)\{[ \t]*)?"
     r"(?:(or\s+so|or\s+thereabouts)(?![A-Za-z])|(give\s+or\s+take|more\s+or\s+less|approximately|approx\.?|roughly|about|-?ish|estimated?|\?"
     r"|" + _UNSURE + r")(?=[ \t$}]*(?:[.,;:!)\]]|\n|$)))"  # ("6 or so hours" too)
     # (in the next sentence, a doubt alone: "\boxed{6}. But I am not sure.", "6 -- just a guess.")
@@ -2187,32 +2226,35 @@ _REASON_RE = re.compile(
 
 # a clause after the value that takes it back ("6, that's wrong, it's 7", "6 (which is incorrect)"): no reason clause
 # ("that's" read as "that is" since 4e9e478 made "6, that's wrong, actually 7" read 6: the right 7 scored 0)
-_RETRACTION = (
-    r"(?:\s*,\s*|\s+|\s*\(\s*)(?:that(?:\s+i|['\u2019])s|(?:which|this)\s+(?:is|was)|(?:that|it)\s+was|it(?:\s+i|['\u2019])s|(?<=\s)(?:is|was))\s+"
+_RETRACTION_GAP = r"(?:\s*,\s*(?!\s)|\s+(?!\s)|\s*\(\s*(?!\s))"  # ((?!\s): the word after opens with a letter)
+# the gap after blanks already read ([\s$]* before it): the same gaps, each reading its blank once (read twice, "\boxed{4}"
+# and 1,000 blanks backtracked quadratically)
+# ((?![\s$]): a shorter read of the blanks only retried the same words at each of them)
+_RETRACTION_LEAD = r"(?:[\s$]*(?![\s$])(?:[.!]" + _RETRACTION_GAP + r"|,\s*(?!\s)|\(\s*(?!\s))|[\s$]*\s(?![\s$]))"
+_RETRACTION = _RETRACTION_GAP + (
+    r"(?:that(?:\s+i|['\u2019])s|(?:which|this)\s+(?:is|was)|(?:that|it)\s+was|it(?:\s+i|['\u2019])s|(?<=\s)(?:is|was))\s+"
     r"(?:(?:all|clearly|obviously|definitely|actually|also|totally|completely|just|probably)\s+)?"
     r"(?:wrong|incorrect|mistaken|false|off(?:\s+by\s+(?:one|1))?|not\s+(?:right|correct|it|the\s+(?:right\s+|correct\s+)?answer)"
     r"|an?\s+(?:mistake|error|typo|miscalculation))"
 )
-_RETRACTED_RE = re.compile(
-    _RETRACTION
-    # (the clause ends there, at a mark, a dash's blanks or a new clause: "6, which is off by 1 from 5" and "6, which
-    # is false for n = 5" say more of 6)
-    + r"(?=\s*(?:[,.;:!)\u2014\u2013]|-\s|$)|\s{2,}|\s+(?:it|so|actually|instead|rather|but|i|we|the\s+answer)(?![A-Za-z]))",
-    re.I,
-)
+# (the clause ends there, at a mark, a dash's blanks or a new clause: "6, which is off by 1 from 5" and "6, which
+# is false for n = 5" say more of 6)
+_RETRACTION_END = r"(?=\s*(?:[,.;:!)\u2014\u2013]|-\s|$)|\s{2,}|\s+(?:it|so|actually|instead|rather|but|i|we|the\s+answer)(?![A-Za-z]))"
+_RETRACTED_RE = re.compile(_RETRACTION + _RETRACTION_END, re.I)
 # ... asked and answered yes: "6, which is a mistake? Yes." (read 6; "? No." keeps 6)
-_RETRACTED_ASKED_RE = re.compile(r"[\s$]*[.!]?" + _RETRACTION + r"\s*\?[\s*_]*(?:yes|yeah|yep|indeed)(?![A-Za-z])", re.I)
+_RETRACTED_ASKED_RE = re.compile(_RETRACTION_LEAD + _RETRACTION[len(_RETRACTION_GAP) :] + r"\s*\?[\s*_]*(?:yes|yeah|yep|indeed)(?![A-Za-z])", re.I)
 # ... or asked as a question of its own: "6. Is that wrong? Yes." or "6. Is that right? No." ("? No." keeps 6 as "? Yes."
 # does after "right": read as 6, "The answer is 6. Is that wrong? Yes, it is 7." scored 6, as "6, which is wrong? Yes, it
 # is 7." does not)
 _ASKED_BACK_RE = re.compile(
-    r"[\s$]*[.!,;]?[\s*_]*(?:is|was)\s+(?:that|this|it)\s+(?:(?:really|actually|right|correct|wrong|incorrect)\s+)??"
+    # (a mark, or an emphasis mark, opens the [\s*_]* after [\s$]*: blanks read by both backtracked quadratically)
+    r"[\s$]*(?![\s$])(?:[.!,;][\s*_]*|[*_][\s*_]*)?(?:is|was)\s+(?:that|this|it)\s+(?:(?:really|actually|right|correct|wrong|incorrect)\s+)??"
     r"(?:(wrong|incorrect|mistaken|false|an?\s+(?:mistake|error|typo|miscalculation))|(right|correct|true))"
     r"\s*\?[\s*_]*(?:(yes|yeah|yep|indeed)|(no|nope))(?=\s*(?:[,.;:!\u2014\u2013]|-\s|$))",
     re.I,
 )
 # ... right after a box (its sentence may end first: "\boxed{6}. That's wrong."), and the value it turns to: "it is 7."
-_BOX_RETRACTED_RE = re.compile(r"[\s$]*[.!]?" + _RETRACTED_RE.pattern, re.I)
+_BOX_RETRACTED_RE = re.compile(_RETRACTION_LEAD + _RETRACTION[len(_RETRACTION_GAP) :] + _RETRACTION_END, re.I)
 _RETRACTED_TO_RE = re.compile(
     r"(?:[\s,.;:!)\u2014\u2013-]*(?:(?:so|and|but)\s+)?(?:(?:it|the\s+(?:(?:correct|right|real|true)\s+)?(?:answer|value|result))"
     r"(?:'s|\u2019s|\s+is|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+|actually\s+|instead\s+)"
@@ -2224,7 +2266,8 @@ _RETRACTED_TO_RE = re.compile(
 # only with the value it turns to: "\boxed{6}. No, it is 7."; "\boxed{6}. No other value works." takes nothing back)
 # ("No wait, it is 7." and "Wait, no, it is 7." turn to 7 as "No, it is 7." does: read as a revision, a hedge of both)
 _WRONG_WORD_RE = re.compile(
-    r"[\s$]*(?:[.!,;]|[\u2014\u2013]|--)?\s*(?:(?:(?:wait|hmm|oh|oops)[\s,.!]+)?(no|nope)(?:[\s,.!]+wait)?|wrong|incorrect|mistaken)"
+    # (the \s* only after a mark: after [\s$]* alone the blanks read twice backtracked quadratically)
+    r"[\s$]*(?![\s$])(?:(?:[.!,;]|[\u2014\u2013]|--)\s*)?(?:(?:(?:wait|hmm|oh|oops)[\s,.!]+)?(no|nope)(?:[\s,.!]+wait)?|wrong|incorrect|mistaken)"
     r"(?=\s*(?:[,.;:!\u2014\u2013]|-\s|$))",
     re.I,
 )
@@ -2478,8 +2521,9 @@ _DENIED = frozenset("not wrong incorrect false impossible invalid extraneous rej
 # "or" opening the next sentence: "It is 3. Or 4.", "x = 3. Or x = 4.", "We get $3$. Also $4$ works."
 # (the other value may open the next line, or a parenthesis: "It is $4$ or\n$3$.", "Thus 4 (or 3)")
 # (a comma or semicolon may end the line: "3,\n4"; Markdown bullets are a list: "- 3\n- 4")
+# (the blanks before "and"/"or" are read once: "[ \t]*", "\s*" and "[ \t]*" in a row backtracked cubically on 800 spaces)
 _LIST_GAP_RE = re.compile(
-    r"[ \t]*(?:[,;/]\s*)?(?:\s*\(?[ \t]*(?:(?:and/or|and)\s+|or\s+(?:[A-Za-z]\s*=\s*)?))?"
+    r"(?:[ \t]*[,;/])?\s*(?:\([ \t]*)?(?:(?:and/or|and)\s+|or\s+(?:[A-Za-z]\s*=\s*)?)|[ \t]*(?:[,;/]\s*)?"
     r"|[ \t]*[.!?]\s*\(?(?i:or|also)\s+(?:[A-Za-z]\s*=\s*)?|[ \t]*\n\s*[-*+][ \t]+"
     # "It is 3. It might be 5.": the next sentence offers the other value
     r"|[ \t]*[.!?,;]\s*(?i:(?:but|though)\s+)?(?i:(?:it|that|the\s+answer|answer)\s+)?(?i:could|might|may)\s+(?i:also\s+)?be\s+"
@@ -2547,14 +2591,17 @@ _COMPOUND_UNITS = frozenset(
 )
 _UNIT_NAME = r"\$?[ \t]*(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*)?([A-Za-z]+)"  # a unit word, bare or in \text{}
 _UNIT_WORD = _UNIT_NAME + r"\.?\s*\}?\$?"
-_COMPOUND_GAP_RE = re.compile(_UNIT_WORD + r"[ \t]*,?[ \t]*(?:and[ \t]+)?\$?[ \t]*")
+# _UNIT_WORD + "[ \t]*", each blank read by one quantifier (its "\s*", then "[ \t]*", then the gaps' own "[ \t]*" after an
+# optional comma or dollar, read a run of spaces in every split: "4 apples" + 1,000 spaces backtracked as n^3 or n^4)
+_UNIT_WORD_BLANK = _UNIT_NAME + r"\.?\s*(?:\}\$?[ \t]*|\$[ \t]*)?"
+_COMPOUND_GAP_RE = re.compile(_UNIT_WORD_BLANK + r"(?:,[ \t]*)?(?:and[ \t]+)?(?:\$[ \t]*)?")
 _UNIT_AFTER_RE = re.compile(_UNIT_WORD + r"(?![A-Za-z])")
 
 
 _UNIT_GAP_RE = re.compile(_UNIT_NAME + r"\s*\}?\$?")
 
 
-_UNIT_OR_GAP_RE = re.compile(_UNIT_WORD + r"[ \t]*,?[ \t]*or[ \t]+\$?[ \t]*", re.I)
+_UNIT_OR_GAP_RE = re.compile(_UNIT_WORD_BLANK + r"(?:,[ \t]*)?or[ \t]+(?:\$[ \t]*)?", re.I)  # (see _UNIT_WORD_BLANK)
 _BARE_END_RE = re.compile(r"[ \t$]*(?:[.!?;,)\n]|\Z)")  # no unit or words after a value
 
 
@@ -2682,8 +2729,10 @@ def _checked_before_crossed(tail: str, cands: list) -> int | None:
 
 # (a unit word may follow the concluded value, before a mark: "So we get 9 apples, not 6.")
 _NOT_GAP_RE = re.compile(
-    r"(?:" + _UNIT_WORD + r"(?=[ \t]*(?:[,;]|--|\u2014)))?[ \t$]*(?:[,;.!]|--|\u2014)?\s*(?:and\s+|but\s+)?(?:not|never|instead\s+of)[ \t]+"
-    r"\$?[ \t]*",  # ("So we get 9 instead of 6.", as "\boxed{9} instead of 6" reads 9)
+    # (the unit's blanks read whole, "(?!\s)": the lookahead after each shorter read found the same mark, quadratically)
+    r"(?:" + _UNIT_NAME + r"\.?\s*(?!\s)\}?\$?(?=[ \t]*(?:[,;]|--|\u2014)))?[ \t$]*(?:(?:[,;.!]|--|\u2014)\s*|(?=[^\S \t])\s*)?(?:and\s+|but\s+)?"
+    # (each blank read by one quantifier: "[ \t$]*" then "\s*" read a run of spaces quadratically)
+    r"(?:not|never|instead\s+of)[ \t]+(?:\$[ \t]*)?",  # ("So we get 9 instead of 6.", as "\boxed{9} instead of 6" reads 9)
     re.I,
 )
 # what may end the rejected value's clause: its unit, a clause of what was thought first ("not 6 apples", "not 6 as I
@@ -2699,12 +2748,14 @@ _NOT_END_RE = re.compile(
 # the last value's sentence says what the writer had before: "So we get 9. Previously, I had 6.", "Thus 9. My earlier
 # answer was 6." (read last, the value given up scored); "Initially there were 6." is none (it may be the value asked)
 _PAST_GAP_RE = re.compile(
-    r"(?:" + _UNIT_WORD + r")?[\s$)\]]*(?:[.!;]|\n)[\s*_`]*(?:(?:but|hmm+|oh|note|wait)\b[\s,:]*)*"
+    # (the line's break is the run's last "\n": read at every "\n" of a run of them, then the rest, it was quadratic)
+    # (the unit's "\s*}?$?" is "(?:\s*})?" before "[\s$)\]]*", which reads the blanks and "$" it read too)
+    r"(?:" + _UNIT_NAME + r"\.?(?:\s*\})?)?[\s$)\]]*(?:[.!;]|\n(?![\s$)\]]*\n))[\s*_`]*(?:(?:but|hmm+|oh|note|wait)\b[\s,:]*)*"
     r"(?:(?:previously|earlier|before(?:\s+that)?|at\s+first|initially|originally)\s*,?\s*(?:i|we)\s+"
     r"(?:(?:had|got|thought|computed|calculated|found|obtained|wrote|guessed|answered)|(?:had\s+)?(?:gotten|thought|computed|calculated|found|obtained|written|guessed))"
     r"|(?:i|we)\s+(?:had\s+)?(?:previously|earlier|initially|originally|first)\s+(?:had|got|gotten|thought|computed|calculated|found|obtained|wrote|written|guessed|answered)"
     r"|(?:my|our|the)\s+(?:previous|earlier|first|initial|original|old)\s+(?:answer|result|value|guess|attempt|computation|calculation)\s+(?:was|gave)"
-    r")\s+(?:[A-Za-z]\s*=\s*)?\$?[ \t]*",
+    r")\s+(?:[A-Za-z]\s*=\s*)?(?:\$[ \t]*)?",
     re.I,
 )
 
