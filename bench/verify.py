@@ -7,7 +7,9 @@ boxed integers, (c) a mixed realistic set built here with known truth. Prints on
 stdout (accuracy, calls/s, ratios, every disagreement); progress lines go to stderr. Throughput is
 single-process wall clock per call (extraction + comparison, both systems). Ponder's symbolic
 worker is started before timing, as math-verify's parsers are warmed by one call; how many calls
-went to that worker process is reported per set (`symbolic_worker_calls`).
+went to that worker process is reported per set (`symbolic_worker_calls`). `worst_case` is the max and median seconds
+per call on degenerate completions of --worst-chars characters (400,000, MAX_COMPLETION_CHARS, by default): runs of
+newlines, spaces, dots, "\\boxed{", "wait ", ... (WORST_UNITS) around an answer, as a small model emits in RL.
 
 Math-verify runs with its default options (as the data README's 263/270) except that, where the upstream case
 allows rounding to p decimals, it gets that rounding (float_rounding=p) as Ponder gets a relative tolerance. The mixed set's truth follows competition
@@ -489,12 +491,44 @@ def bounds(timeout: float = 1.0) -> dict:
     return out
 
 
+# degenerate completions a small model emits during RL: runs of one unit around an answer (see worst_case)
+WORST_UNITS = {
+    "newlines": "\n", "spaces": " ", "space_newline": " \n", "tabs": "\t", "dots": ".", "stars": "*", "underscores": "_",
+    "quotes": ">", "commas": ",", "dollars": "$", "dollar_space": "$ ", "ones": "1 ", "equals": "= ", "plus_ones": "+1",
+    "parens": "(", "braces": "{", "boxes": "\\boxed{", "thin_spaces": "\\,", "waits": "wait ", "noes": "no, ",
+    "answer_is": "the answer is ", "answer_colon": "Answer: ", "hashes": "#", "bullets": "- ", "steps": "Step\n\n",
+}
+WORST_FRAMES = [("The answer is 4", " or 3"), ("\\boxed{4}", "Wait, 5"), ("", "\\boxed{4}"), ("So 4", ""), ("4", "= 5")]
+
+
+def worst_case(chars: int = 400_000) -> dict:
+    """Seconds per check_math call on degenerate completions of `chars` characters: each unit of WORST_UNITS (and
+    seeded printable junk) repeated between the parts of each frame of WORST_FRAMES (gold "4")."""
+    import string
+
+    rng = random.Random(0)
+    junk = "".join(rng.choice(string.printable) for _ in range(chars))
+    times = {}
+    for name, unit in [*WORST_UNITS.items(), ("junk", None)]:
+        for a, b in WORST_FRAMES:
+            n = chars - len(a) - len(b)
+            text = a + (junk[:n] if unit is None else unit * (n // len(unit))) + b
+            t0 = time.perf_counter()
+            check_math(text, "4")
+            times[f"{name} | {a + '...' + b!r}"] = time.perf_counter() - t0
+    slowest = max(times, key=times.get)
+    return {
+        "chars": chars, "calls": len(times), "max_s": round(times[slowest], 3),
+        "median_s": round(statistics.median(times.values()), 4), "slowest": slowest,
+    }
+
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA_DIR, help="directory holding mathverify_cases.json")
     ap.add_argument("--easy", type=positive, default=2000, help="number of easy boxed-integer cases")
     ap.add_argument("--skip-mv", action="store_true", help="run Ponder only")
+    ap.add_argument("--worst-chars", type=positive, default=400_000, help="length of the worst_case section's completions")
     args = ap.parse_args(argv)
     if not (args.data / "mathverify_cases.json").is_file():  # (checked first: a clone has no ../shared beside it)
         ap.error(f"--data {args.data}: no mathverify_cases.json there (pass the directory that holds Math-Verify's "
@@ -544,6 +578,9 @@ def main(argv=None) -> int:
     print("[bounds] pathological inputs from threads and processes ...", file=sys.stderr)
     report["bounds"] = bounds()
     print(f"[bounds] {report['bounds']}", file=sys.stderr)
+    print(f"[worst_case] degenerate completions of {args.worst_chars} characters ...", file=sys.stderr)
+    report["worst_case"] = worst_case(args.worst_chars)
+    print(f"[worst_case] {report['worst_case']}", file=sys.stderr)
     print(json.dumps(report, indent=1))
     return 0
 
