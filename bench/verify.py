@@ -498,7 +498,9 @@ WORST_UNITS = {
     "parens": "(", "braces": "{", "boxes": "\\boxed{", "thin_spaces": "\\,", "waits": "wait ", "noes": "no, ",
     "answer_is": "the answer is ", "answer_colon": "Answer: ", "hashes": "#", "bullets": "- ", "steps": "Step\n\n",
 }
-WORST_FRAMES = [("The answer is 4", " or 3"), ("\\boxed{4}", "Wait, 5"), ("", "\\boxed{4}"), ("So 4", ""), ("4", "= 5")]
+WORST_FRAMES = [
+    ("The answer is 4", " or 3"), ("\\boxed{4}", "Wait, 5"), ("", "\\boxed{4}"), ("So 4", ""), ("4", "= 5"), ("\\boxed{4}, ", "and 5"),
+]
 
 
 def worst_case(chars: int = 400_000) -> dict:
