@@ -319,9 +319,10 @@ def cmd_generate(a):
     # a bar only on a terminal: generate's stderr, piped, holds its notes and nothing else
     bar = None
     if not a.quiet and sys.stderr.isatty():
-        from tqdm.auto import tqdm
+        from .progress import progress_bar
 
-        bar = tqdm(total=len(prompts) * a.n, desc="generate", unit="sample", dynamic_ncols=True, leave=False)
+        bar = progress_bar(total=len(prompts) * a.n, desc="generate", unit="sample", dynamic_ncols=True,
+                           leave=False)
     try:
         out = engine.sample(model, tok, prompts, n=a.n, max_new_tokens=a.max_new_tokens, temperature=a.temperature,
                             top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, stop=a.stop, seed=a.seed,

@@ -1211,9 +1211,9 @@ def evaluate(
         setup_seconds = round(time.perf_counter() - t_setup, 3)
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from ponder.progress import progress_bar
 
-        bar = tqdm(total=len(items), initial=len(outcomes), desc=f"eval {name}", dynamic_ncols=True)
+        bar = progress_bar(total=len(items), initial=len(outcomes), desc=f"eval {name}", dynamic_ncols=True)
     t_start = time.perf_counter()
     if generate_fn is not None:
         outcomes = generate_fn(fn=fn, name=name, prompts=prompts, n=n, mk=mk, common=common, seed=seed, chunk=chunk)
@@ -1715,9 +1715,9 @@ def sweep(
     def bar(total, desc):
         if not progress:
             return None
-        from tqdm.auto import tqdm
+        from ponder.progress import progress_bar
 
-        bars.append(tqdm(total=total, desc=desc, dynamic_ncols=True))
+        bars.append(progress_bar(total=total, desc=desc, dynamic_ncols=True))
         return bars[-1]
 
     from ponder.engine import prompts_think_state

@@ -1471,11 +1471,11 @@ def run_contamination_probe(
         reward = make_reward(reward)
     bar = None
     if progress:  # prefix completions (again on perturbed copies for calibration), then originals + perturbed
-        from tqdm.auto import tqdm
+        from ponder.progress import progress_bar
 
         usable = sum(_probe_words(_problem_text(it["prompt"])) for it in items)
         total = usable * len(fractions) * (2 if pf is not None and control else 1) + (2 * len(items) if pf else 0)
-        bar = tqdm(total=total, desc="contamination probe", dynamic_ncols=True)
+        bar = progress_bar(total=total, desc="contamination probe", dynamic_ncols=True)
 
     def model_generate(prompts: list, rests: list[str] | None = None,
                        names: list[str] | None = None) -> list[str]:  # texts (the prefixes) or chat messages
@@ -1647,9 +1647,10 @@ def run_diversity_probe(
     truncated: dict[str, float] = {}  # share of samples cut at max_new_tokens: shorter texts, other n-gram counts
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from ponder.progress import progress_bar
 
-        bar = tqdm(total=len(models) * len(prompts) * n_samples, desc="diversity probe", dynamic_ncols=True)
+        bar = progress_bar(total=len(models) * len(prompts) * n_samples, desc="diversity probe",
+                           dynamic_ncols=True)
     try:
         for name, (model, tok) in models.items():
             out = sample(model, tok, prompts, n=n_samples, max_new_tokens=max_new_tokens, temperature=temperature,

@@ -961,9 +961,9 @@ def trim_metrics(run: Path, step: int):
 def _progress(total: int, initial: int, desc: str, enabled: bool):
     if not enabled:
         return None
-    from tqdm.auto import tqdm
+    from .progress import progress_bar
 
-    return tqdm(total=total, initial=initial, desc=desc, dynamic_ncols=True)
+    return progress_bar(total=total, initial=initial, desc=desc, dynamic_ncols=True)
 
 
 # ---- pretraining ---------------------------------------------------------------------------------

@@ -334,6 +334,34 @@ def test_generate_shows_a_progress_bar_on_a_terminal_only(monkeypatch, capsys):
     assert piped.out == tty.out == quiet.out
 
 
+def test_a_progress_bar_written_to_a_file_is_redrawn_rarely_and_ends_at_its_count(tmp_path, monkeypatch):
+    """Off a terminal (CI logs, nohup, `2> log`) tqdm redrew every 0.1 s, each redraw a "\r" and a line more in
+    the file: thousands in one line of a log. Now a bar there shows its start and its end (a redraw at most every
+    30 s between), and on a terminal it is as it was."""
+    import time
+
+    from ponder.progress import LOG_INTERVAL, progress_bar
+
+    log = tmp_path / "stderr.txt"
+    with open(log, "w", encoding="utf-8") as f:
+        monkeypatch.setattr(sys, "stderr", f)
+        assert main(["data", "export", "arith", "--split", "test", "--n", "300", "-o", str(tmp_path / "a.jsonl")]) == 0
+        bar = progress_bar(total=20, desc="slow", unit="step")
+        for _ in range(20):  # 0.4 s: tqdm's default would have redrawn about 4 times
+            time.sleep(0.02)
+            bar.update(1)
+        bar.close()
+        assert bar.mininterval == LOG_INTERVAL
+    tty = io.StringIO()
+    tty.isatty = lambda: True
+    with progress_bar(total=1, file=tty) as shown:
+        assert shown.mininterval == 0.1  # (tqdm's own)
+    text = log.read_text(encoding="utf-8")
+    export, slow = text.split("slow", 1)
+    assert export.count("\r") <= 3 and "300/300" in export
+    assert slow.count("\r") <= 2 and "20/20" in slow and text.endswith("\n")
+
+
 def test_tiny_generate_and_chat_are_greedy_and_silent_as_before(monkeypatch, capsys):
     """The built-in model's generation_config.json has only EOS ids: its output stays the greedy one (chat's
     temperature 0.7) and nothing is printed about sampling settings."""

@@ -871,9 +871,9 @@ def train(
         tb = SummaryWriter(run / "tensorboard", purge_step=start + 1 if start else None)
     bar = None
     if progress and main:
-        from tqdm.auto import tqdm
+        from ..progress import progress_bar
 
-        bar = tqdm(total=cfg.steps, initial=start, desc=f"grpo[{cfg.preset}]", dynamic_ncols=True)
+        bar = progress_bar(total=cfg.steps, initial=start, desc=f"grpo[{cfg.preset}]", dynamic_ncols=True)
     # The policy trains in eval mode: dropout (a checkpoint's attention_dropout) would make its log-probs a
     # different, random function from the one that sampled the rollouts (in eval mode), so the on-policy ratio
     # would not be 1 and the clipped objective would clip noise. verl overrides attention_dropout to 0 for this.

@@ -117,9 +117,9 @@ def generate(task: str, split: str = "train", n: int = 100, seed: int = 0, progr
     misses, run, max_misses = 0, 0, 50 * n + 10_000
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from ..progress import progress_bar
 
-        bar = tqdm(total=n, desc=f"{task} {split}", unit="problem", dynamic_ncols=True)
+        bar = progress_bar(total=n, desc=f"{task} {split}", unit="problem", dynamic_ncols=True)
     try:
         while len(items) < n:
             item = sample_item(task, split, rng)

@@ -629,9 +629,9 @@ def parallel_map(fn: Callable, completions: Sequence, items: Sequence, *, worker
         raise PonderError(f"score: workers must be >= 1, got {workers}")
     bar = None
     if progress:
-        from tqdm import tqdm
+        from ..progress import progress_bar
 
-        bar = tqdm(total=n, desc=desc, unit="item", dynamic_ncols=True)
+        bar = progress_bar(total=n, desc=desc, unit="item", dynamic_ncols=True)
     try:
         if workers == 1 or n <= 1:
             out = []
