@@ -479,6 +479,9 @@ class Tokenizer:
         try:
             tok = HFTokenizer.from_file(str(tj))
         except Exception as e:  # the library's message is informative; keep it on one line
+            fault = _json_fault(tj)  # (its message for a file cut short said "not valid UTF-8" or "EOF while ...")
+            if fault:
+                raise PonderError(f"{tj}: {fault}") from None
             unknown = _unknown_component(tj)  # (its message for a type it lacks names neither field nor type)
             if unknown:
                 import tokenizers
@@ -560,6 +563,40 @@ class Tokenizer:
 _COMPONENTS = {"normalizer": ("normalizers", "normalizers"), "pre_tokenizer": ("pre_tokenizers", "pretokenizers"),
                "post_processor": ("processors", "processors"), "decoder": ("decoders", "decoders"),
                "model": ("models", None)}
+
+
+def _json_fault(tj: Path) -> str | None:
+    """Why `tj` is no JSON text, as a phrase with the line and column, or None (it is one, or cannot be read).
+
+    A file cut short (an interrupted download or copy) is named as that: the tokenizers library said "stream did
+    not contain valid UTF-8" when the cut fell inside a multi-byte character, as a cut tokenizer.json's often does
+    (its byte-level vocabulary is full of them), and "EOF while parsing a string" otherwise."""
+    try:
+        data = tj.read_bytes()
+    except OSError:
+        return None
+    cut = False
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.end < len(data):  # bytes that are no UTF-8 before the end: the file really is not UTF-8
+            return f"not UTF-8 text ({e.reason} at byte {e.start})"
+        text, cut = data[:e.start].decode("utf-8"), True  # (the end holds the first bytes of a character)
+    if not text.strip() and not cut:
+        return f"empty ({len(data)} bytes), no JSON"
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        # A string running to the end of the file (a JSON string cannot hold a raw line break, so it ran there),
+        # or a parse that needed more than there is: the file ends inside a value
+        if cut or e.msg.startswith("Unterminated string") or e.pos >= len(text.rstrip()):
+            line, col = text.count("\n") + 1, len(text) - text.rfind("\n")
+            return (f"not complete JSON: it stops at line {line} column {col}, inside a value ({len(data)} bytes; "
+                    "cut short, e.g. by an interrupted download or copy: fetch it again)")
+        return f"invalid JSON: {e}"
+    except RecursionError:
+        return "invalid JSON: nested too deeply"
+    return None
 
 
 def _unknown_component(tj: Path) -> str | None:

@@ -1279,6 +1279,34 @@ def test_tokenizer_json_left_as_a_broken_link_is_named_as_one(tmp_path, tokenize
     assert str(e.value).startswith(f"{tmp_path / 'tokenizer.json'}: a link to ../../blobs/abc123, which does not exist")
 
 
+def test_a_tokenizer_json_cut_short_is_named_as_incomplete_json_where_it_stops(tmp_path, tokenizer):
+    """A tokenizer.json cut short (an interrupted download or copy) was refused in the tokenizers library's words:
+    "EOF while parsing a string", or "stream did not contain valid UTF-8" where the cut fell inside a multi-byte
+    character (its byte-level vocabulary is full of them), though every byte there was UTF-8 so far. Both now say
+    the JSON is not complete and where it stops; bytes that are no UTF-8 before the end are still named so."""
+    tokenizer.save(tmp_path)
+    tj = tmp_path / "tokenizer.json"
+    data = tj.read_bytes()
+    cut = int(len(data) * 0.6)
+    while data[cut] & 0xC0 == 0x80:  # (back to the start of a character)
+        cut -= 1
+    lead = next(i for i in range(cut, len(data)) if data[i] >= 0xC0)  # a multi-byte character's first byte
+    for body in (data[:cut], data[:lead + 1]):
+        tj.write_bytes(body)
+        line = body.decode("utf-8", "ignore").count("\n") + 1
+        with pytest.raises(PonderError) as e:
+            Tokenizer.load(tmp_path)
+        assert str(e.value).startswith(f"{tj}: not complete JSON: it stops at line {line} column ")
+        assert f"({len(body)} bytes; cut short" in str(e.value) and "\n" not in str(e.value)
+    tj.write_bytes(data[:lead] + b"\xff" + data[lead:])
+    with pytest.raises(PonderError, match=f"^{re.escape(str(tj))}: not UTF-8 text \\(invalid start byte at byte "
+                                          f"{lead}\\)$"):
+        Tokenizer.load(tmp_path)
+    tj.write_bytes(b"")
+    with pytest.raises(PonderError, match=r": empty \(0 bytes\), no JSON$"):
+        Tokenizer.load(tmp_path)
+
+
 def test_a_directory_with_only_the_slow_tokenizers_files_says_how_to_write_tokenizer_json(tmp_path, tokenizer):
     """A checkpoint with Llama 2's tokenizer.model or GPT-2/Qwen's vocab.json + merges.txt and no tokenizer.json
     was refused as "no tokenizer.json", which did not say the tokenizer was there in another form, nor how to get
