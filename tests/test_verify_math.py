@@ -6262,3 +6262,64 @@ def test_a_box_queried_and_answered_no_is_taken_back():
     for kept in ("\\boxed{6}?", "So \\boxed{6}? Yes.", "\\boxed{6}? No idea why, but yes."):
         assert extract_answer(kept) == "6", kept
     assert extract_answer("\\boxed{6}? No, it is 7.") == "7"
+
+
+# runs of marks that show nothing between words: Markdown emphasis, TeX spacing, "$" (empty math toggles); and blanks
+_FILLERS = [
+    "*", "_", "**", " *", "*_", "\\,", "\\;", "\\:", "\\!", "\\, ", "\\quad ", "\\qquad ", "~", "\\hspace{1em}",
+    "$", "$ ", "\\,$", " ", "\n",
+]
+# a hedge, a revision or a retraction after the answer 4: none scores for the gold 4
+_AFTER_ANSWER = [
+    ("The answer is 4", " or 3"),
+    ("\\boxed{4}", " or 3"),
+    ("\\boxed{4}", "Wait, 5"),
+    ("The answer is 4. ", "Wait, 5"),
+    ("\\boxed{4}", "Actually, 5"),
+    ("\\boxed{4}", "Sorry, it is 5"),
+    ("The answer is 4.", "Sorry, it is 5"),
+    ("\\boxed{4}.", " That is wrong."),
+    ("\\boxed{4}", ", that's wrong, it is 7."),
+    ("The answer is 4.", " That is wrong."),
+]
+
+
+@pytest.mark.parametrize("filler", _FILLERS)
+def test_a_long_run_of_filler_hides_no_hedge_revision_or_retraction(filler):
+    # the windows read after an answer are bounded in characters and only runs of blanks were squeezed: "The answer
+    # is 4" + "*" * 1,000 + " or 3" scored for the gold 4 where 100 stars did not ("\\," * 1,000 and "$" * 1,000 before
+    # "Wait, 5" too); now a run of 5 marks and one of 100,000 characters give the same verdict, the hedge's
+    for before, after in _AFTER_ANSWER:
+        for run in (filler * 5, filler * 50, filler * (1_000 // len(filler)), filler * (100_000 // len(filler))):
+            text = before + run + after
+            assert not check_math(text, "4").correct, (before, filler, len(run), after)
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [
+        "\\boxed{4}" + "*" * 1_000,
+        "**The answer is 4**",
+        "***The answer is 4.***",
+        "*" * 1_000 + "\\boxed{4}",
+        "\\boxed{4}" + "$" * 1_001,
+        "The answer is 4" + "\\," * 1_000,
+        "The answer is $4$." + "\\quad " * 500,
+        "\\boxed{4}" + "~" * 100_000 + ".",
+        "**Final answer:**\n\n$$\\boxed{4}$$",
+        "$$x = 3 + 1$$\n\n$$\\boxed{4}$$",
+        "So $x = 4$. **Answer: 4** ____ ____",
+    ],
+)
+def test_a_run_of_filler_around_an_honest_answer_keeps_it(completion):
+    # the squeezed run reads as one blank; "$" at its edges stays, so the math spans around it keep
+    assert check_math(completion, "4").correct
+
+
+def test_filler_runs_are_read_in_linear_time():
+    # 400,000 characters of each filler between the answer and a revision: one pass each
+    for filler in ("*", "\\,", "$", "$ ", "\\quad ", "\\hspace{1em}", "*_"):
+        text = "\\boxed{4}" + filler * ((400_000 - 20) // len(filler)) + "Wait, 5"
+        t = time.perf_counter()
+        assert not check_math(text, "4").correct
+        assert time.perf_counter() - t < 0.5, filler

@@ -718,9 +718,10 @@ _REVISED_ITEM = r"(?:\$\s*)?[-+]?\d+(?:[./]\d+)?(?:\s*\$)?"
 # a sentence after the last box that revises its value in prose, with no phrase or box of its own: "Actually it's 6.",
 # "Wait, no, it's 6.", "Correction: 6.", "I made an error; it should be 6." (the value ends its clause: "Actually,
 # 6 is too many" and "Wait, check: 2 + 3 = 5" offer none)
-# ((?![\s*_>]) after the blanks: what follows opens with a letter, so giving blanks back only retried it, n times a start)
+# ((?![\s$*_>]) after the blanks: what follows opens with a letter, so giving blanks back only retried it, n times a start)
+# ("$" is a blank there: an empty or closing math toggle; "$\\boxed{4}$ Sorry, it is 5" read 4)
 _PROSE_REVISION_RE = re.compile(
-    r"(?:^|(?<=[.!?;:\n(\[\u2014\u2013]))[\s*_>]*(?![\s*_>])(?:(?:hmm+|well|oh|but)\b[\s,.:!]*)?(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
+    r"(?:^|(?<=[.!?;:\n(\[\u2014\u2013]))[\s$*_>]*(?![\s$*_>])(?:(?:hmm+|well|oh|but)\b[\s,.:!]*)?(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
     r"|it\s+should\s+be|edit|scratch\s+that|never\s*mind|on\s+second\s+thoughts?|let\s+me\s+reconsider"
     # ("I think it's actually 6.")
     # ("(no, 7)", "(sorry, 7)", "(rather 7)"; not "No. 7", a numbering)
@@ -736,9 +737,9 @@ _PROSE_REVISION_RE = re.compile(
 )
 # ... or a sentence that holds to another value: "I think 6 though.", "I believe it's 6." (the value ends the sentence:
 # "I think 6 is too small." and "I think that 6, 7 are wrong." offer none)
-# ((?![\s*_>]): as in _PROSE_REVISION_RE)
+# ((?![\s$*_>]): as in _PROSE_REVISION_RE)
 _THINK_VALUE_RE = re.compile(
-    r"(?:^|(?<=[.!?;:\n]))[\s*_>]*(?![\s*_>])(?:(?:but|well|hmm+)\b[\s,]*)?i\s+(?:think|believe|guess|suspect)(?:\s+that)?\s+"
+    r"(?:^|(?<=[.!?;:\n]))[\s$*_>]*(?![\s$*_>])(?:(?:but|well|hmm+)\b[\s,]*)?i\s+(?:think|believe|guess|suspect)(?:\s+that)?\s+"
     r"(?:(?:it|that|the\s+answer)(?:'s|\s+is)\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?:[\s,]+(?:though|instead|after\s+all))?"
     r"[\s*_]*(?=[.!?\n]|$)",
     re.I,
@@ -747,8 +748,8 @@ _THINK_VALUE_RE = re.compile(
 # (after a comma only "the answer": "..., b = 4, so 4 is correct" may check a step)
 _VALUE_IS_ANSWER_RE = re.compile(
     r"(?:(?:^|(?<=[.!?;\n]))|(?<=,)(?=[^.!?;\n]*?\bthe\s+(?:(?:final|correct|right|true)\s+)?answer\b))"
-    # ((?![\s*_>]): as in _PROSE_REVISION_RE; "\s*\$?\s+" read the blanks after the value twice: now one \s* or \s* $ \s+)
-    r"[\s*_>]*(?![\s*_>])(?:(?:so|thus|hence|therefore|i\.\s?e\.)[\s,]+)?(?:\$\s*)?([-+]?\d+(?:[./]\d+)?)(?:\s*\$)?"
+    # ((?![\s$*_>]): as in _PROSE_REVISION_RE; "\s*\$?\s+" read the blanks after the value twice: now one \s* or \s* $ \s+)
+    r"[\s$*_>]*(?![\s$*_>])(?:(?:so|thus|hence|therefore|i\.\s?e\.)[\s,]+)?(?:\$\s*)?([-+]?\d+(?:[./]\d+)?)(?:\s*\$)?"
     r"\s+(?:is|must\s+be|should\s+be)\s+(?:the\s+(?:(?:final|correct|right|true)\s+)?answer|correct|right)\b",
     re.I,
 )
@@ -756,8 +757,8 @@ _VALUE_IS_ANSWER_RE = re.compile(
 # "Sorry, I forgot the 2 eaten. 9 - 2 = 7." (the boxed 6 scored alone; a check, "Wait, check: 6 * 2 = 12.", and a
 # computation that ends on the answer revise nothing)
 _ERROR_WORD_RE = re.compile(
-    # ((?![\s*_>]): as in _PROSE_REVISION_RE)
-    r"(?:^|(?<=[.!?;:\n(\u2014\u2013]))[\s*_>]*(?![\s*_>])(?:(?:hmm+|well|oh|but|wait|ah)\b[\s,.:!]*)?"
+    # ((?![\s$*_>]): as in _PROSE_REVISION_RE)
+    r"(?:^|(?<=[.!?;:\n(\u2014\u2013]))[\s$*_>]*(?![\s$*_>])(?:(?:hmm+|well|oh|but|wait|ah)\b[\s,.:!]*)?"
     r"(?:(?:wh)?oops|correction|sorry|my\s+bad|(?:i|we)\s+made\s+an?\s+(?:error|mistake)|(?:i|we)\s+forgot|mistake)\b",
     re.I,
 )
@@ -771,11 +772,11 @@ _SENTENCE_STOP_RE = re.compile(r"[.!;)\]](?=\s|$)|\n|\Z")
 
 
 def _run_guarded(pat: re.Pattern, lb: str) -> re.Pattern:
-    """`pat`, opening "(?:^|(?<=[`lb`]))[\\s*_>]*", refusing a start whose blanks a start 1-4 characters before also reads: a
+    """`pat`, opening "(?:^|(?<=[`lb`]))[\\s$*_>]*", refusing a start whose blanks a start 1-4 characters before also reads: a
     match there is one there too, found first (at every "\\n" of a run of them each start read the whole run: quadratic)."""
     head = "(?<=[" + lb + "]))"
     assert pat.pattern.count(head) == 1, pat.pattern
-    guard = "".join(f"(?<![{lb}][\\s*_>]{{{k}}})" for k in range(1, 5))
+    guard = "".join(f"(?<![{lb}][\\s$*_>]{{{k}}})" for k in range(1, 5))
     return re.compile(pat.pattern.replace(head, head + guard, 1), pat.flags)
 
 
@@ -818,6 +819,9 @@ _PROSE_REVISION_WORD_RE = re.compile(
 
 def _prose_revision(rest: str, ans: str) -> str | None:
     """The value a sentence after the last box revises it to, when it differs from the box's answer `ans`."""
+    if len(rest) > 2000 and _LONG_BLANK_RE.search(rest, 0, 2000):
+        # padding does not push the revision out of the window: "\\boxed{4}" + 10,000 spaces + "Sorry, it is 5" read 4
+        rest = _squeeze_blank(rest)
     rest = rest[:2000]
     if not _PROSE_REVISION_WORD_RE.search(rest):
         return None  # (most completions end at their box: the pattern need not run)
@@ -1041,6 +1045,39 @@ _BLANK_RUNS_RE = re.compile(r"\s{2,}")
 def _squeeze_blank(s: str) -> str:
     """Each run of blanks as one: a newline if it holds one (it may end a sentence), else a space."""
     return _BLANK_RUNS_RE.sub(lambda m: "\n" if "\n" in m.group() else " ", s)
+
+
+# a mark that shows nothing, or nothing but space, between words: Markdown emphasis marks, "$" (an empty math span
+# toggled open and shut), TeX spacing ("\\," "\\quad" "~" "\\hspace{1cm}"); not escaped ("\\$" is a dollar sign)
+_FILLER = (
+    r"(?<!\\)(?:[*_~$]|\\[,;:!> ]|\\(?:q?quad|thinspace|medspace|thickspace|negthinspace|negmedspace|negthickspace"
+    r"|enspace|enskip|space|hfill)(?![A-Za-z])|\\[hv]space\*?[ \t]*\{[^{}\n]{0,20}\})"
+)
+# a run of 4 or more of them, with blanks between: it reads as one blank, however long ("The answer is 4" + "*" * 1,000
+# + " or 3" put its hedge past the 200-character window after the answer, where 100 stars did not, and scored 4). (It
+# opens on a mark, not a blank: opened on blanks too, each blank of a long run of them read the rest of it again. Each
+# blank between marks is read once more at most for each of the 3 marks before it, where the run fails short of 4.)
+_FILLER_RUN_RE = re.compile(_FILLER + r"(?:\s*+" + _FILLER + r"){3,}+")
+
+
+def _squeeze_filler_run(m: re.Match) -> str:
+    """A run of filler as one blank, a newline if it holds one; "$" at its edges kept (one closes the math before it
+    or opens the math after it: "**Final:** $$\\boxed{4}$$" keeps its "$$"), so the math spans around it keep."""
+    run = m.group()
+    lead = run[:2] if run.startswith("$$") else run[:1] if run.startswith("$") else ""
+    rest = run[len(lead) :]
+    trail = rest[-2:] if rest.endswith("$$") else rest[-1:] if rest.endswith("$") else ""
+    return lead + ("\n" if "\n" in run else " ") + trail
+
+
+def _squeeze_filler(text: str) -> str:
+    """`text` with each run of 4 or more filler marks (_FILLER_RUN_RE) as one blank: a hedge, revision or retraction
+    after the answer is read the same past 5 marks or 100,000 (the windows after an answer are bounded)."""
+    # (each mark holds one of these characters: counting them is a third of the pattern's time, and most short
+    # completions hold fewer than 4)
+    if text.count("$") + text.count("\\") + text.count("*") + text.count("_") + text.count("~") < 4:
+        return text
+    return _FILLER_RUN_RE.sub(_squeeze_filler_run, text)
 
 
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -2230,7 +2267,10 @@ _RETRACTION_GAP = r"(?:\s*,\s*(?!\s)|\s+(?!\s)|\s*\(\s*(?!\s))"  # ((?!\s): the 
 # the gap after blanks already read ([\s$]* before it): the same gaps, each reading its blank once (read twice, "\boxed{4}"
 # and 1,000 blanks backtracked quadratically)
 # ((?![\s$]): a shorter read of the blanks only retried the same words at each of them)
-_RETRACTION_LEAD = r"(?:[\s$]*(?![\s$])(?:[.!]" + _RETRACTION_GAP + r"|,\s*(?!\s)|\(\s*(?!\s))|[\s$]*\s(?![\s$]))"
+# (after the mark "$" is a blank too: "\\boxed{4}.$$ $$ That is wrong." read 4; possessive, and the same three gaps:
+# a comma, a parenthesis, or blanks up to the word)
+_RETRACTION_AFTER_MARK = r"[\s$]*+(?:,\s*(?!\s)|\(\s*(?!\s)|(?<=[\s$])(?![\s$]))"
+_RETRACTION_LEAD = r"(?:[\s$]*(?![\s$])(?:[.!]" + _RETRACTION_AFTER_MARK + r"|,\s*(?!\s)|\(\s*(?!\s))|[\s$]*\s(?![\s$]))"
 _RETRACTION = _RETRACTION_GAP + (
     r"(?:that(?:\s+i|['\u2019])s|(?:which|this)\s+(?:is|was)|(?:that|it)\s+was|it(?:\s+i|['\u2019])s|(?<=\s)(?:is|was))\s+"
     r"(?:(?:all|clearly|obviously|definitely|actually|also|totally|completely|just|probably)\s+)?"
@@ -2267,7 +2307,7 @@ _RETRACTED_TO_RE = re.compile(
 # ("No wait, it is 7." and "Wait, no, it is 7." turn to 7 as "No, it is 7." does: read as a revision, a hedge of both)
 _WRONG_WORD_RE = re.compile(
     # (the \s* only after a mark: after [\s$]* alone the blanks read twice backtracked quadratically)
-    r"[\s$]*(?![\s$])(?:(?:[.!,;]|[\u2014\u2013]|--)\s*(?!\s))?(?:(?:(?:wait|hmm|oh|oops)[\s,.!]+)?(no|nope)(?:[\s,.!]+wait)?|wrong|incorrect|mistaken)"
+    r"[\s$]*(?![\s$])(?:(?:[.!,;]|[\u2014\u2013]|--)[\s$]*+(?![\s$]))?(?:(?:(?:wait|hmm|oh|oops)[\s,.!]+)?(no|nope)(?:[\s,.!]+wait)?|wrong|incorrect|mistaken)"
     r"(?=\s*(?:[,.;:!\u2014\u2013]|-\s|$))",
     re.I,
 )
@@ -3522,6 +3562,10 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
         return None, "no answer"  # still thinking: truncated
     if "\\\\boxed" in text or "\\\\fbox" in text:
         text = text.replace("\\\\boxed", "\\boxed").replace("\\\\fbox", "\\fbox")
+    if not lenient:
+        # a run of emphasis marks, "$" or TeX spacing reads as one blank, as a run of blanks does ("\\boxed{4}" + "$" *
+        # 1,000 + "Wait, 5" put the revision past the windows read after the box: 4 scored, where with 100 it did not)
+        text = _squeeze_filler(text)
     if not lenient and (":" in text or "##" in text):
         if (turn := _made_up_turn(text)) >= 0:
             text = text[:turn]  # what follows is a made-up next problem and its answer (see _TURN_OPENER_RE)
