@@ -6281,6 +6281,8 @@ _AFTER_ANSWER = [
     ("\\boxed{4}.", " That is wrong."),
     ("\\boxed{4}", ", that's wrong, it is 7."),
     ("The answer is 4.", " That is wrong."),
+    ("$\\boxed{4}$", " or 3"),
+    ("$$\\boxed{4}$$", "Wait, 5"),
 ]
 
 
@@ -6323,3 +6325,13 @@ def test_filler_runs_are_read_in_linear_time():
         t = time.perf_counter()
         assert not check_math(text, "4").correct
         assert time.perf_counter() - t < 0.5, filler
+
+
+@pytest.mark.parametrize("box", ["$\\boxed{4}$", "$$\\boxed{4}$$", "\\boxed{4}$$", "$\\boxed{4}$ $"])
+def test_blanks_after_the_math_closing_a_box_are_read_at_once(box):
+    # a window of "$$" and 198 blanks after the box took the hedge patterns 2 s (their blanks read by several
+    # quantifiers), and past the window the hedge went unseen: "$\\boxed{4}$" + 1,000 spaces + " or 3" scored 4
+    t = time.perf_counter()
+    assert check_math(box + " " * 300 + "done", "4").correct
+    assert not check_math(box + " " * 1_000 + " or 3", "4").correct
+    assert time.perf_counter() - t < 0.5

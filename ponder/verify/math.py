@@ -1060,6 +1060,10 @@ _FILLER = (
 _FILLER_RUN_RE = re.compile(_FILLER + r"(?:\s*+" + _FILLER + r"){3,}+")
 
 
+# padding after an answer: blanks, dots and filler marks, each read once
+_LONG_PAD_RE = re.compile(r"(?:[\s.]|" + _FILLER + r")*+")
+
+
 def _squeeze_filler_run(m: re.Match) -> str:
     """A run of filler as one blank, a newline if it holds one; "$" at its edges kept (one closes the math before it
     or opens the math after it: "**Final:** $$\\boxed{4}$$" keeps its "$$"), so the math spans around it keep."""
@@ -1623,6 +1627,11 @@ def _hedge_here(
         # the phrase points to: "The answer is shown below:\n\n$5$")
         return f"or {line.group(1).strip('$')}"
     end = _PAD_RE.match(text, end).end()  # padding does not part the answer from an "or" after it
+    if (pad := _LONG_PAD_RE.match(text, end).end()) - end > 8:
+        # ... nor do the "$" that close the answer's math, or TeX spacing, with a long run of blanks: "$\boxed{4}$" +
+        # 1,000 spaces + " or 3" read 4, and a window of "$$" and 198 blanks took the patterns below 2 s (their blanks
+        # read by several quantifiers); a short pad stays in the window ("$\boxed{4}$ $5$")
+        end = pad
     win = _fold(text[end : end + 200])
     # (or in parentheses, or after a comma: "\boxed{3} (about 4.5)", as after "Answer: 3 (about 4.5)")
     if ans is not None and (am := _ROUNDING_GAP_RE.match(win)) and _far_approx(ans, am):
