@@ -1062,6 +1062,7 @@ _FILLER_RUN_RE = re.compile(_FILLER + r"(?:\s*+" + _FILLER + r"){3,}+")
 
 # padding after an answer: blanks, dots and filler marks, each read once
 _LONG_PAD_RE = re.compile(r"(?:[\s.]|" + _FILLER + r")*+")
+_FILLER_OPENERS = frozenset("$\\*_~")  # (what a filler mark opens with; not "": the text's end)
 
 
 def _squeeze_filler_run(m: re.Match) -> str:
@@ -1627,7 +1628,7 @@ def _hedge_here(
         # the phrase points to: "The answer is shown below:\n\n$5$")
         return f"or {line.group(1).strip('$')}"
     end = _PAD_RE.match(text, end).end()  # padding does not part the answer from an "or" after it
-    if (pad := _LONG_PAD_RE.match(text, end).end()) - end > 8:
+    if text[end : end + 1] in _FILLER_OPENERS and (pad := _LONG_PAD_RE.match(text, end).end()) - end > 8:
         # ... nor do the "$" that close the answer's math, or TeX spacing, with a long run of blanks: "$\boxed{4}$" +
         # 1,000 spaces + " or 3" read 4, and a window of "$$" and 198 blanks took the patterns below 2 s (their blanks
         # read by several quantifiers); a short pad stays in the window ("$\boxed{4}$ $5$")
