@@ -373,6 +373,7 @@ import math
 import operator
 import os
 import re
+import re._parser as _sre_parse  # re's parser, to bound the cost of a match= regex
 import secrets
 import shutil
 import signal
@@ -383,11 +384,6 @@ import sys
 import tempfile
 import threading
 import unittest
-
-try:  # re's parser, to bound the cost of a match= regex
-    import re._parser as _sre_parse
-except ImportError:  # Python 3.10
-    import sre_parse as _sre_parse
 
 from ponder.errors import PonderError
 from ponder.verify.verdict import Verdict, parse_python
