@@ -1815,7 +1815,9 @@ _CMD_RE = re.compile(r"\\[A-Za-z]+")
 
 
 def _unknown_words(s: str) -> int:
-    s = _GLUED_SEP_RE.sub(r" \1 ", _strip_text_groups(s))
+    s = _strip_text_groups(s)
+    if "or" in s or "and" in s:  # (the pattern's search of every position was the costliest step of a short answer)
+        s = _GLUED_SEP_RE.sub(r" \1 ", s)
     s = _CMD_RE.sub(" ", s)
     return sum(1 for w in _WORD_RE.findall(s) if w.lower() not in _KNOWN_WORDS and w.lower() not in _UNITS)
 
@@ -3928,7 +3930,8 @@ def _clean(s: str) -> str:
     if "\\choose" in s or "\\over" in s:  # (escaped braces are still \x02/\x03 here: they match no "{")
         s = _infix_to_prefix(s)
     s = s.replace("\x02", "\\{").replace("\x03", "\\}").replace("\x04", "\\\\")
-    s = _GLUED_SEP_RE.sub(r" \1 ", s)
+    if "or" in s or "and" in s:  # (as in _unknown_words)
+        s = _GLUED_SEP_RE.sub(r" \1 ", s)
     s = s.strip()
     while s and s[-1] in ".;,:" and not s.endswith("\\:"):
         s = s[:-1].rstrip()
