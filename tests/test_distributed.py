@@ -2100,41 +2100,6 @@ def test_grpo_on_ray_equals_local_when_an_actor_dies_mid_rollout(pool, tmp_path,
     assert_rows_close(a[:1], rows(again))
 
 
-def test_grpo_on_ray_records_its_actors_threads_and_a_plain_resume_reuses_them(_ray_pool, tmp_path, ckpt, data):
-    """`grpo --ray --threads 2`'s actors sampled on 2 threads, but the run recorded only the learner's count: a plain
-    --resume sampled on 1-thread actors. config.json records the actors' count ("ray": {"threads"}), written from
-    the pool a resume makes, which takes it again. So for --ray-workers: a plain --resume started the default 2
-    actors whatever the run used ("ray": {"workers"}); and for --ray-gpus ("ray": {"gpus"})."""
-    from ponder.distributed.ray_workers import train_ray
-
-    _ray_pool.close()  # (its 2 actors hold the session's 2 CPUs; the `pool` fixture starts them again)
-    cfg = dict(SMALL, model=str(ckpt), data=str(data), steps=1, prompts_per_step=2, group_size=2, max_new_tokens=4)
-    was = torch.get_num_threads()
-    try:
-        run = train_ray(GRPOConfig(**cfg), tmp_path / "r", workers=1, threads=2, progress=False)
-        assert json.loads((run / "config.json").read_text())["ray"] == {"threads": 2, "workers": 1, "gpus": 0}
-        # a resume refused when its pool starts (--threads 3: more CPUs than the session's 2) leaves config.json as
-        # it was: the learner's --threads was recorded before the pool's start, which then refused
-        before = (run / "config.json").read_bytes()
-        with pytest.raises(PonderError, match="CPU"):
-            train_ray(GRPOConfig(steps=2, threads=3), run, workers=1, threads=3, resume=True, progress=False)
-        assert (run / "config.json").read_bytes() == before
-        # a resume without workers starts the run's 1 actor again (it started the default 2: 2 x 2 threads need
-        # more CPUs than the session's 2, refused)
-        train_ray(GRPOConfig(steps=2), run, resume=True, progress=False)
-        conf = json.loads((run / "config.json").read_text())
-        assert conf["ray"] == {"threads": 2, "workers": 1, "gpus": 0} and conf["grpo"]["steps"] == 2
-        # and for --ray-gpus: a plain --resume of a run whose actors sampled on GPUs ("ray": {"gpus": 0.5}; none
-        # here, so that run is its config.json) started CPU actors, sampling in other arithmetic than the run's
-        conf["ray"]["gpus"] = 0.5
-        (run / "config.json").write_text(json.dumps(conf))
-        with pytest.raises(PonderError, match=r"1 Ray workers x 0\.5 GPU each need 0\.5 GPUs, but the Ray cluster "
-                                              r"has 0"):
-            train_ray(GRPOConfig(steps=3), run, resume=True, progress=False)
-    finally:
-        torch.set_num_threads(was)
-
-
 def test_off_policy_grpo_on_ray_stopped_and_resumed_equals_local_uninterrupted(pool, tmp_path, ckpt, data):
     """--off-policy --ray: the actors sample each step with the weights one update back (pushed with that version,
     never the learner's newer ones), and a run stopped mid-run (the rollout running ahead saved with the
@@ -2230,6 +2195,8 @@ def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):
 
 
 
+# The two tests below close the module's pool (their actors need its CPUs), so they come after every other test of
+# it: a test using the pool after them started it again, ~15 s of its 2 actors' start.
 def test_grpo_and_eval_ray_actors_run_with_the_threads_asked_for(pool, tmp_path, ckpt, data, monkeypatch, capsys):
     """`ponder grpo --ray --threads T` (and `eval`): --threads set the learner's torch threads alone; each actor,
     which runs the model, kept 1 thread. It runs T now and reserves T CPUs, so that Ray puts no more threads on a
@@ -2268,6 +2235,41 @@ def test_grpo_and_eval_ray_actors_run_with_the_threads_asked_for(pool, tmp_path,
         rw.train_ray(GRPOConfig(**SMALL, model=str(ckpt), data=str(data)), tmp_path / "z", workers=1, threads=4,
                      progress=False)
     assert not (tmp_path / "z").exists()
+
+
+def test_grpo_on_ray_records_its_actors_threads_and_a_plain_resume_reuses_them(_ray_pool, tmp_path, ckpt, data):
+    """`grpo --ray --threads 2`'s actors sampled on 2 threads, but the run recorded only the learner's count: a plain
+    --resume sampled on 1-thread actors. config.json records the actors' count ("ray": {"threads"}), written from
+    the pool a resume makes, which takes it again. So for --ray-workers: a plain --resume started the default 2
+    actors whatever the run used ("ray": {"workers"}); and for --ray-gpus ("ray": {"gpus"})."""
+    from ponder.distributed.ray_workers import train_ray
+
+    _ray_pool.close()  # (its 2 actors hold the session's 2 CPUs; the `pool` fixture starts them again)
+    cfg = dict(SMALL, model=str(ckpt), data=str(data), steps=1, prompts_per_step=2, group_size=2, max_new_tokens=4)
+    was = torch.get_num_threads()
+    try:
+        run = train_ray(GRPOConfig(**cfg), tmp_path / "r", workers=1, threads=2, progress=False)
+        assert json.loads((run / "config.json").read_text())["ray"] == {"threads": 2, "workers": 1, "gpus": 0}
+        # a resume refused when its pool starts (--threads 3: more CPUs than the session's 2) leaves config.json as
+        # it was: the learner's --threads was recorded before the pool's start, which then refused
+        before = (run / "config.json").read_bytes()
+        with pytest.raises(PonderError, match="CPU"):
+            train_ray(GRPOConfig(steps=2, threads=3), run, workers=1, threads=3, resume=True, progress=False)
+        assert (run / "config.json").read_bytes() == before
+        # a resume without workers starts the run's 1 actor again (it started the default 2: 2 x 2 threads need
+        # more CPUs than the session's 2, refused)
+        train_ray(GRPOConfig(steps=2), run, resume=True, progress=False)
+        conf = json.loads((run / "config.json").read_text())
+        assert conf["ray"] == {"threads": 2, "workers": 1, "gpus": 0} and conf["grpo"]["steps"] == 2
+        # and for --ray-gpus: a plain --resume of a run whose actors sampled on GPUs ("ray": {"gpus": 0.5}; none
+        # here, so that run is its config.json) started CPU actors, sampling in other arithmetic than the run's
+        conf["ray"]["gpus"] = 0.5
+        (run / "config.json").write_text(json.dumps(conf))
+        with pytest.raises(PonderError, match=r"1 Ray workers x 0\.5 GPU each need 0\.5 GPUs, but the Ray cluster "
+                                              r"has 0"):
+            train_ray(GRPOConfig(steps=3), run, resume=True, progress=False)
+    finally:
+        torch.set_num_threads(was)
 
 
 def _threads(dp):
