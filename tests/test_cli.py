@@ -1119,7 +1119,7 @@ def test_grpo_refuses_chat_template_kwargs_that_no_prompt_of_its_data_renders(tm
         assert "no chat template" not in capsys.readouterr().err, extra
 
 
-def test_sft_from_the_command_line_resumes_and_keeps_its_settings(tmp_path, ckpt, capsys):
+def test_sft_from_the_command_line_resumes_and_keeps_its_settings(tmp_path, ckpt, capsys, plots):
     """`ponder sft --resume` reads the run's own data file again (checked by digest) and continues to the
     uninterrupted run's weights; options the run keeps are refused; a changed data file is refused."""
     data, val = tmp_path / "d.jsonl", tmp_path / "v.jsonl"
@@ -1351,7 +1351,7 @@ def test_distill_prints_the_fine_tunings_summary_as_sft_does(tmp_path, ckpt, cap
     assert text[3] == f"  kept 9 of 12 teacher samples (75.0%), 9/9 prompts: {run / 'distilled.jsonl'}"
 
 
-def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
+def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys, plots):
     out = tmp_path / "d"
     args = ["distill", "--teacher", "tiny", "--model", "tiny", "-n", "8", "-k", "2", "--steps", "2",
             "--save-every", "1", "--seq-len", "96", "--out", str(out), "--quiet", "--json"]
@@ -1441,7 +1441,7 @@ def test_out_holding_a_distillation_stopped_before_its_first_checkpoint_points_a
     assert "stopped before its first checkpoint (nothing to resume); remove the directory" in capsys.readouterr().err
 
 
-def test_training_commands_print_a_run_summary_and_json_for_scripts(tmp_path, ckpt, capsys):
+def test_training_commands_print_a_run_summary_and_json_for_scripts(tmp_path, ckpt, capsys, plots):
     """sft and grpo end with what the run did (first -> last of each headline metric); with --json stdout is one
     JSON object and nothing else (alarms and progress go to stderr)."""
     data = tmp_path / "d.jsonl"

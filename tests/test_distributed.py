@@ -2775,7 +2775,7 @@ def test_ddp_bad_input_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, dat
     ("data_gone", r"^{tmp}/moved.jsonl: no such file$"),
     ("finished", r"^{run}: the run is at step 1 of 1; pass --steps N \(N > 1\) to train further$"),
 ])
-def test_ddp_resume_of_a_bad_run_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, data, case, match):
+def test_ddp_resume_of_a_bad_run_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, data, case, match, plots):
     """`grpo --nproc 2 --resume DIR` of a missing directory, another kind of run, a run without a checkpoint, one
     whose --data file has gone, or a finished one (no higher --steps) spawned both ranks, which refused it in
     load_run / load_items / train. The driver now refuses it first, in the single process's words, and changes

@@ -1132,7 +1132,7 @@ def word_models(tmp_path_factory):
     with their solutions (contaminated), one 24 TRAIN problems (clean). ~5-15 s each on one thread.
     A 600-token vocabulary keeps every document (67-95 tokens) inside seq_len 96, answer included."""
     import torch
-    from test_rl_trainer import plot_each_kind_of_rows_once
+    from conftest import plot_each_kind_of_rows_once
 
     import ponder
     from ponder.tasks import generate

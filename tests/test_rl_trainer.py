@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import plot_each_kind_of_rows_once
 
 import ponder
 from ponder.errors import PonderError
@@ -50,50 +51,6 @@ def one_step_run(_one_step_run, tmp_path):
     import shutil
 
     return Path(shutil.copytree(_one_step_run, tmp_path / "r"))
-
-
-_PLOTTED = set()  # the kinds of metric rows training.png was drawn for in this session
-
-
-def _kind(v):
-    if isinstance(v, float):
-        return "nan" if math.isnan(v) else "inf" if math.isinf(v) else "huge" if abs(v) > 1e300 else "float"
-    return type(v).__name__
-
-
-def plot_each_kind_of_rows_once(monkeypatch):
-    """A run's training.png is ~1.5 s of matplotlib (3 s for 170 rows), most of an in-process run's time in these
-    tests. It is drawn once for each kind of metric rows (each key with the kinds of value it takes, missing
-    included; one row, several or over 30), so a plot failing on some kind of row still fails the first test
-    that makes it."""
-    import ponder.rl.trainer as rl_trainer
-    import ponder.train as sft_trainer
-
-    real = sft_trainer.plot_run
-
-    def plot_once(run):
-        r = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
-        keys = sorted({k for x in r for k in x})
-        kind = (len(r) == 1, len(r) > 30, tuple((k, tuple(sorted({_kind(x[k]) if k in x else "-" for x in r})))
-                                                for k in keys))
-        if kind not in _PLOTTED:
-            real(run)
-            _PLOTTED.add(kind)
-    monkeypatch.setattr(rl_trainer, "plot_run", plot_once)
-    monkeypatch.setattr(sft_trainer, "plot_run", plot_once)
-
-
-@pytest.fixture(autouse=True)
-def _plot_each_kind_of_rows_once(request, monkeypatch):
-    """plot_each_kind_of_rows_once for every test; one that reads training.png asks for the fixture `plots` and
-    gets it drawn for every run."""
-    if "plots" not in request.fixturenames:
-        plot_each_kind_of_rows_once(monkeypatch)
-
-
-@pytest.fixture
-def plots():
-    """training.png drawn for every run of the test (see _plot_each_kind_of_rows_once)."""
 
 
 def test_grpo_runs_and_logs(tmp_path, ckpt, plots):

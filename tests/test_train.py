@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-import test_rl_trainer
 import torch
 
 import ponder
@@ -20,8 +19,6 @@ DOCS = [f"Problem: {a} + {b} = ?\nSolution: {a} + {b} = {a + b}. The answer is \
         for a in range(1, 13) for b in range(1, 13)]
 SMALL = dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=2,
              num_key_value_heads=1, head_dim=24, vocab_size=300)
-# training.png drawn once per kind of metric rows, in full where a test asks for `plots`
-_plot_each_kind_of_rows_once, plots = test_rl_trainer._plot_each_kind_of_rows_once, test_rl_trainer.plots
 
 
 def _train(**kw):
