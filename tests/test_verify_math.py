@@ -6318,6 +6318,23 @@ def test_a_run_of_filler_around_an_honest_answer_keeps_it(completion):
     assert check_math(completion, "4").correct
 
 
+@pytest.mark.parametrize("spacing", ["\\quad ", "\\,", "\\,\\,", "\\;\\quad ", "\\hspace{1em}"])
+def test_one_to_three_tex_spacing_commands_before_a_word_read_as_a_blank(spacing):
+    # 4 or more filler marks read as one blank, fewer did not: "\\boxed{4}\\quad Wait, 5" scored 4 where
+    # "\\boxed{4} Wait, 5" did not (the revision's sentence opens after a blank or a sentence's end)
+    for before, after in _AFTER_ANSWER:
+        after = after.lstrip()
+        assert not check_math(before + spacing + after, "4").correct, (before, spacing, after)
+
+
+@pytest.mark.parametrize("completion, gold", [("The answer is 11,\\!111.", "11111"), ("\\boxed{1\\,000}", "1000"),
+                                              ("\\boxed{2\\,\\text{cm}}", "2"), ("\\boxed{4}\\quad", "4"),
+                                              ("$x = 4$\\quad and we are done.", "4"),
+                                              ("The answer is 4\\hspace{1em}", "4")])
+def test_tex_spacing_inside_a_number_or_quantity_is_kept(completion, gold):
+    assert check_math(completion, gold).correct
+
+
 def test_filler_runs_are_read_in_linear_time():
     # 400,000 characters of each filler between the answer and a revision: one pass each
     for filler in ("*", "\\,", "$", "$ ", "\\quad ", "\\hspace{1em}", "*_"):

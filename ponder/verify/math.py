@@ -1075,9 +1075,31 @@ def _squeeze_filler_run(m: re.Match) -> str:
     return lead + ("\n" if "\n" in run else " ") + trail
 
 
+# TeX spacing, one command or more (blanks between), read whole once (possessive): a run of it renders as a space, so
+# it reads as one ("\\boxed{4}\\quad Wait, 5" and "\\boxed{4}\\,\\,Wait, 5" scored 4: the revision's sentence
+# opens after a blank or a sentence's end, and a run of 4 or more marks was the only spacing read as a blank)
+_TEX_SPACING_RUN_RE = re.compile(
+    r"(?<!\\)(?:(?:\\[,;:!> ]|\\(?:q?quad|thinspace|medspace|thickspace|negthinspace|negmedspace|negthickspace"
+    r"|enspace|enskip|space|hfill)(?![A-Za-z])|\\[hv]space\*?[ \t]*\{[^{}\n]{0,20}\})[ \t]*)++"
+)
+
+
+def _tex_spacing_blank(m: re.Match) -> str:
+    """A run of TeX spacing as one blank, except in a number ("11,\\!111", "1\\,000": a digit after it) or a quantity
+    ("2\\,\\text{cm}", "2\\,x": a command after it, or a digit before it and a letter after), where it is notation."""
+    s, i, j = m.string, m.start(), m.end()
+    nxt = s[j] if j < len(s) else ""
+    if nxt.isdigit() or nxt == "\\" or (nxt.isascii() and nxt.isalpha() and i > 0 and s[i - 1].isdigit()):
+        return m.group()
+    return " "
+
+
 def _squeeze_filler(text: str) -> str:
     """`text` with each run of 4 or more filler marks (_FILLER_RUN_RE) as one blank: a hedge, revision or retraction
-    after the answer is read the same past 5 marks or 100,000 (the windows after an answer are bounded)."""
+    after the answer is read the same past 5 marks or 100,000 (the windows after an answer are bounded). TeX spacing
+    reads as a blank from one command on (_TEX_SPACING_RUN_RE)."""
+    if "\\" in text:
+        text = _TEX_SPACING_RUN_RE.sub(_tex_spacing_blank, text)
     # (each mark holds one of these characters: counting them is a third of the pattern's time, and most short
     # completions hold fewer than 4)
     if text.count("$") + text.count("\\") + text.count("*") + text.count("_") + text.count("~") < 4:
