@@ -1049,10 +1049,12 @@ def _squeeze_blank(s: str) -> str:
 
 # a mark that shows nothing, or nothing but space, between words: Markdown emphasis marks, "$" (an empty math span
 # toggled open and shut), TeX spacing ("\\," "\\quad" "~" "\\hspace{1cm}"); not escaped ("\\$" is a dollar sign)
-_FILLER = (
-    r"(?<!\\)(?:[*_~$]|\\[,;:!> ]|\\(?:q?quad|thinspace|medspace|thickspace|negthinspace|negmedspace|negthickspace"
-    r"|enspace|enskip|space|hfill)(?![A-Za-z])|\\[hv]space\*?[ \t]*\{[^{}\n]{0,20}\})"
+# TeX spacing commands ("\\," "\\quad" "\\hspace{1cm}"), as pattern text: _FILLER and _TEX_SPACING_RUN_RE read the same ones
+_TEX_SPACING = (
+    r"\\[,;:!> ]|\\(?:q?quad|thinspace|medspace|thickspace|negthinspace|negmedspace|negthickspace|enspace|enskip"
+    r"|space|hfill)(?![A-Za-z])|\\[hv]space\*?[ \t]*\{[^{}\n]{0,20}\}"
 )
+_FILLER = r"(?<!\\)(?:[*_~$]|" + _TEX_SPACING + ")"
 # a run of 4 or more of them, with blanks between: it reads as one blank, however long ("The answer is 4" + "*" * 1,000
 # + " or 3" put its hedge past the 200-character window after the answer, where 100 stars did not, and scored 4). (It
 # opens on a mark, not a blank: opened on blanks too, each blank of a long run of them read the rest of it again. Each
@@ -1078,10 +1080,7 @@ def _squeeze_filler_run(m: re.Match) -> str:
 # TeX spacing, one command or more (blanks between), read whole once (possessive): a run of it renders as a space, so
 # it reads as one ("\\boxed{4}\\quad Wait, 5" and "\\boxed{4}\\,\\,Wait, 5" scored 4: the revision's sentence
 # opens after a blank or a sentence's end, and a run of 4 or more marks was the only spacing read as a blank)
-_TEX_SPACING_RUN_RE = re.compile(
-    r"(?<!\\)(?:(?:\\[,;:!> ]|\\(?:q?quad|thinspace|medspace|thickspace|negthinspace|negmedspace|negthickspace"
-    r"|enspace|enskip|space|hfill)(?![A-Za-z])|\\[hv]space\*?[ \t]*\{[^{}\n]{0,20}\})[ \t]*)++"
-)
+_TEX_SPACING_RUN_RE = re.compile(r"(?<!\\)(?:(?:" + _TEX_SPACING + r")[ \t]*)++")
 
 
 def _tex_spacing_blank(m: re.Match) -> str:
