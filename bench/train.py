@@ -9,6 +9,10 @@ two *in the same round*:
 - `ratio_fp32`: the same in fp32 (Ponder's default on CPU).
 - `ratio_compiled_fp32`, `ratio_compiled_bf16`: both under torch.compile (`ponder pretrain --compile [--bf16]`);
   skipped with --no-compile. Compilation time is reported apart (`warmup_s`).
+- `ratio_streams_bf16`, `ratio_streams_fp32`, `ratio_streams_compiled_*` (with --threads >= 2): Ponder's step as
+  `--streams N` trains it (each batch as N shards at once, one thread each: ponder.train.backward_streams) against
+  the same transformers sides. The same model in another use of the cores: the ratios without `streams` compare
+  the two models under one and the same step.
 - `fastest`: each library's fastest side, whatever its precision or compilation, and their ratio.
 
 Timing on a shared machine drifts by 10% and more within a minute, so each comparison (precision, compiled or not) runs
@@ -38,7 +42,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ponder.cli import _positive_int as positive  # noqa: E402  (argparse's type for a count >= 1)
 from ponder.model import ModelConfig, Transformer  # noqa: E402
-from ponder.train import TINY_MODEL  # noqa: E402
+from ponder.train import TINY_MODEL, backward_streams, token_loss  # noqa: E402
 
 
 def main():
@@ -82,8 +86,18 @@ def main():
                          **{f"transformers_{k}": (hf_model(k)(x).logits.float() - ref).abs().max().item()
                             for k in ("sdpa", "eager")}}
 
-    def step_fn(model, is_hf, bf16):
+    def step_fn(model, is_hf, bf16, streams=0):
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        if streams:  # the step `--streams N` trains (ponder.train.optimizer_step, less its lr and clipping)
+            params, rows, mask = list(model.parameters()), torch.arange(a.batch), torch.ones_like(ids)
+
+            def step():
+                s = backward_streams(lambda b: token_loss(model, ids[b], mask[b], None, bf16)[0], rows, x.numel(),
+                                     streams, params)
+                opt.step()
+                opt.zero_grad(set_to_none=True)
+                return s / x.numel()
+            return step
 
         def step():
             with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
@@ -105,7 +119,8 @@ def main():
         """One comparison's sides: name -> a function that builds the side's step (its model built only then)."""
         wrap = torch.compile if compiled else (lambda m: m)
         tag = ("compiled_" if compiled else "") + ("bf16" if bf16 else "fp32")
-        return {f"ponder_{tag}": lambda: step_fn(wrap(ponder_model()), False, bf16),
+        streams = {f"ponder_streams_{tag}": lambda: step_fn(wrap(ponder_model()), False, bf16, a.threads)}
+        return {f"ponder_{tag}": lambda: step_fn(wrap(ponder_model()), False, bf16), **(streams if a.threads > 1 else {}),
                 **{f"transformers_{attn}_{tag}": (lambda attn=attn: step_fn(wrap(hf_model(attn).train()), True, bf16))
                    for attn in attns}}
 
@@ -142,6 +157,13 @@ def main():
     ratio, ratio_iqr = vs_best("ponder_bf16", "transformers_sdpa_bf16", "transformers_eager_bf16")
     vs_default, vs_default_iqr = vs_best("ponder_bf16", "transformers_sdpa_bf16")
     ratio_fp32, ratio_fp32_iqr = vs_best("ponder_fp32", "transformers_sdpa_fp32", "transformers_eager_fp32")
+    streams = {}
+    if a.threads > 1:  # Ponder's step on `threads` streams (--streams) vs transformers' step, as above
+        for tag, hf in (("bf16", ("sdpa", "eager")), ("fp32", ("sdpa", "eager")), ("compiled_fp32", ("sdpa",)),
+                        ("compiled_bf16", ("sdpa", "eager"))):
+            if f"ponder_streams_{tag}" in times:
+                r, iqr = vs_best(f"ponder_streams_{tag}", *(f"transformers_{k}_{tag}" for k in hf))
+                streams.update({f"ratio_streams_{tag}": r, f"ratio_streams_{tag}_iqr": iqr})
     out = {
         "bench": "train", "device": "cpu", "threads": a.threads, "params": cfg.num_params(), "batch": a.batch,
         "seq": a.seq, "rounds": a.rounds, "steps_per_round": a.steps,
@@ -150,6 +172,7 @@ def main():
         "ratio_vs_transformers_default_bf16": vs_default, "ratio_vs_transformers_default_bf16_iqr": vs_default_iqr,
         "ratio_fp32": ratio_fp32, "ratio_fp32_iqr": ratio_fp32_iqr,
         "bf16_speedup_ponder": round(tps["ponder_bf16"] / tps["ponder_fp32"], 2),  # different phases: medians
+        **streams,
     }
     if not a.no_compile:
         out["ratio_compiled_fp32"], out["ratio_compiled_fp32_iqr"] = vs_best("ponder_compiled_fp32",

@@ -159,6 +159,11 @@ def _add_sampling(p: argparse.ArgumentParser, max_new: int = 256, temperature: f
     g.add_argument("--seed", type=_seed, default=0, help="random seed; the same seed gives the same samples")
 
 
+_STREAMS_HELP = ("CPU: run each micro-batch as N shards at the same time, one thread each, N cores in all whatever "
+                 "--threads says: at small widths one op cannot keep several cores busy (bench/train.py, the tiny "
+                 "model's shape on 2 cores in fp32: 2 streams 1.07-1.18x the tokens/s of one); no OpenMP "
+                 "spin-waits on a busy machine; rounds differently from 1 (gradients summed per shard), "
+                 "reproducible run to run; recorded, --resume keeps it")
 _BF16_HELP = ("mixed precision: matmuls and attention in bf16 under autocast, weights, norms, softmax and the "
               "optimizer in fp32 (on CPUs with AVX512-BF16 or AMX about 1.6x the fp32 tokens/s, bench/train.py; "
               "without them emulated and ~13x slower, with a warning; not bit-identical to fp32); held-out and "
@@ -575,7 +580,7 @@ def cmd_pretrain(a):
     train = TrainConfig(**{**TINY_TRAIN.__dict__, **{k: v for k, v in (
         ("steps", a.steps), ("batch_size", a.batch_size), ("lr", a.lr), ("seq_len", a.seq_len),
         ("seed", a.seed), ("threads", a.threads), ("compile", a.compile or None), ("bf16", a.bf16 or None),
-        ("save_every", a.save_every), ("eval_every", a.eval_every))
+        ("streams", a.streams), ("save_every", a.save_every), ("eval_every", a.eval_every))
         if v is not None}}).validate()
     mc = tiny_model_config(a.hidden, a.layers)  # (a --hidden whose derived shape is invalid: refused here)
     # pretrain() widens the model's vocabulary to the tokenizer's: from the smallest any tokenizer has, the model's
@@ -731,7 +736,8 @@ def cmd_sft(a):
         steps = a.steps or 200
         train = TrainConfig(steps=steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
                             warmup=max(1, steps // 10) if a.warmup is None else a.warmup, seq_len=a.seq_len,
-                            seed=a.seed, save_every=a.save_every, eval_every=a.eval_every, bf16=a.bf16)
+                            seed=a.seed, save_every=a.save_every, eval_every=a.eval_every, bf16=a.bf16,
+                            streams=a.streams)
         fresh_run_dir(Path(a.out), a.model, kind="sft")  # before the model loads (a taken --out was said only after)
         _check_chat_renders(a, [a.model], chat_rows)
         model, tok = _load(a, a.model)
@@ -1839,6 +1845,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="torch.compile the training forward (about 1.3x faster on CPU after a minute of "
                          "compilation; not bit-identical to the shipped eager recipe)")
     pt.add_argument("--bf16", action="store_true", help=_BF16_HELP)
+    pt.add_argument("--streams", type=_positive_int, default=None, help=_STREAMS_HELP + " (default: the tiny "
+                    "recipe's 1)")
     pt.add_argument("--quiet", action="store_true", help="no progress bar")
     pt.add_argument("--json", action="store_true",
                     help="print the run summary (steps, first and last value of each headline metric, "
@@ -1878,6 +1886,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="tokens per row (prompt + response); a longer example is cut and loses the end of "
                          "its response, and one whose prompt alone fills it is left out (both are warned of)")
     sf.add_argument("--bf16", action="store_true", help=_BF16_HELP)
+    sf.add_argument("--streams", type=_positive_int, default=1, help=_STREAMS_HELP + " (default: 1)")
     sf.add_argument("--packing", action="store_true", help="pack several examples into each row (each attends only to itself, positions from 0: "
                          "the same loss as unpacked, less padding)")
     sf.add_argument("--turns", choices=("all", "last"), default="all",
@@ -2623,13 +2632,13 @@ _EVAL_TWINS.update({v: k for k, v in _EVAL_TWINS.items()})
 # Options a resumed run keeps from its saved settings: giving them again would be silently ignored.
 _RESUME_KEEPS = {"sft": ("model", "dtype", "batch_size", "grad_accum", "lr", "warmup", "seq_len",
                          "packing", "turns", "chat", "system", "save_every", "eval_every", "seed",
-                         "chat_template_kwargs", "bf16"),
+                         "chat_template_kwargs", "bf16", "streams"),
                  "distill": ("model", "teacher", "dtype", "task", "data", "prompt_field", "answer_field", "reward",
                              "chat", "system", "n", "k",
                              "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed",
                              "chat_template_kwargs"),
                  "pretrain": ("docs", "batch_size", "seq_len", "lr", "hidden", "layers", "vocab", "seed",
-                              "terse_share", "compile", "bf16", "save_every", "eval_every"),
+                              "terse_share", "compile", "bf16", "streams", "save_every", "eval_every"),
                  "grpo": ("model", "task", "prompt_field", "answer_field", "reward", "preset", "set", "group_filter",
                           "prompts_per_step", "group_size", "max_new_tokens", "temperature", "lr", "seed",
                           "eval_every", "eval_n", "save_every", "curriculum", "chat", "system", "stop_on_alarm",

@@ -76,6 +76,10 @@ class TrainConfig:
     save_every: int = 200
     bf16: bool = False  # autocast matmuls and attention to bf16 (GPUs; CPUs with AVX512-BF16 or AMX: bench/train.py)
     threads: int | None = None
+    # CPU: each micro-batch runs as this many shards at once, one thread each (backward_streams): at the tiny
+    # recipe's widths one op cannot keep two cores busy. Changes rounding only (gradients summed per shard), so
+    # like `threads` it is not part of the run's record; the recipe keeps 1 (its model reproduces bit for bit).
+    streams: int = 1
     # torch.compile the training forward (pretraining: fixed-shape packed batches, one compilation). Fuses the
     # elementwise work around the matmuls (RMSNorm, RoPE, SwiGLU): measured 1.3x tokens/s on CPU
     # (bench/train.py), after a one-off compilation of about a minute. Not bit-identical to eager.
@@ -86,7 +90,7 @@ class TrainConfig:
         """One line per bad setting, before anything is written."""
         if self.steps is None:  # (a new run's; a resume reads None as the run's own target before this)
             self.steps = 1000
-        for name in ("steps", "batch_size", "grad_accum", "seq_len", "eval_every", "save_every"):
+        for name in ("steps", "batch_size", "grad_accum", "seq_len", "eval_every", "save_every", "streams"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise PonderError(f"{name} must be a positive integer, got {v!r}")
@@ -295,18 +299,89 @@ class MasterAdamW(torch.optim.AdamW):
                 p.copy_(m)
 
 
-def optimizer_step(model: Transformer, opt, train: TrainConfig, step: int, total: int, micro_losses) -> tuple:
-    """One AdamW step at step's learning rate over summed micro-batch losses, each divided by the whole
-    batch's token count `total` before backward, so the gradient does not depend on the split. Returns
+# Worker threads of `backward_streams`, each with one torch thread; grown on demand, kept for the process.
+_STREAM_POOL: list = [None]
+
+
+def backward_streams(loss_of: Callable, rows: torch.Tensor, total: int, streams: int, params: list) -> float:
+    """Backward of loss_of(rows) / total, the rows split into `streams` shards that run at the same time, one CPU
+    thread each; returns the summed loss. Why: at a small model's widths (the tiny recipe's 128) one op cannot keep
+    two cores busy (a forward and backward on 2 threads ran 1.5x faster than on one, not 2x); two half-batches on
+    one core each keep both busy (bench/train.py). Each shard's gradients come back from autograd.grad and are
+    summed in shard order, so the result does not depend on which thread finishes first (a seed reproduces);
+    it equals the one-stream gradient up to float rounding (tests/test_train.py). Autocast and grad mode are
+    per thread: `loss_of` sets its own autocast (token_loss and response_loss do)."""
+    shards = [s for s in rows.tensor_split(streams) if len(s)]
+    if len(shards) < 2:
+        s = loss_of(rows)
+        (s / total).backward()
+        return s.item()
+    pool = _STREAM_POOL[0]
+    if pool is None or pool._max_workers < len(shards) - 1:
+        from concurrent.futures import ThreadPoolExecutor
+        pool = _STREAM_POOL[0] = ThreadPoolExecutor(len(shards) - 1, thread_name_prefix="ponder-stream",
+                                                    initializer=torch.set_num_threads, initargs=(1,))
+
+    def work(shard):
+        s = loss_of(shard)
+        return s.detach(), torch.autograd.grad(s / total, params, allow_unused=True)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # (this thread runs the first shard; the pool's threads were made with one each)
+    futures = [pool.submit(work, sh) for sh in shards[1:]]
+    try:
+        done = [work(shards[0])]
+    finally:  # (every shard has finished before the thread count is restored, an error or not)
+        from concurrent.futures import wait
+        wait(futures)
+        torch.set_num_threads(before)
+    done += [f.result() for f in futures]
+    with torch.no_grad():
+        for i, p in enumerate(params):
+            gs = [grads[i] for _, grads in done if grads[i] is not None]
+            if not gs:
+                continue
+            # out of place first: autograd may hand back a view or an expanded tensor (not writable in place)
+            g = gs[0] + gs[1] if len(gs) > 1 else gs[0].clone()
+            for x in gs[2:]:
+                g.add_(x)
+            if p.grad is None:
+                p.grad = g
+            else:
+                p.grad.add_(g)
+    return sum(float(s) for s, _ in done)
+
+
+def check_streams(train: TrainConfig, cfg: ModelConfig | None, device, who: str) -> None:
+    """streams > 1 splits CPU work between threads: refused on another device, and with attention dropout, whose
+    draws from the one global generator would come in whatever order the threads reach them (a seed would no
+    longer reproduce the run)."""
+    if train.streams == 1:
+        return
+    if torch.device(device).type != "cpu":
+        raise PonderError(f"{who}: streams={train.streams} splits each micro-batch between CPU threads; this run "
+                          f"trains on {device} (use streams=1)")
+    if cfg is not None and cfg.attention_dropout:
+        raise PonderError(f"{who}: streams={train.streams} with attention_dropout={cfg.attention_dropout}: the "
+                          "threads would draw the dropout masks in no fixed order, and a seed would not reproduce "
+                          "the run (use streams=1)")
+
+
+def optimizer_step(model: Transformer, opt, train: TrainConfig, step: int, total: int, loss_of: Callable,
+                   micro_rows) -> tuple:
+    """One AdamW step at step's learning rate over the summed losses loss_of(rows) of the micro-batches
+    `micro_rows` (row indices), each divided by the whole batch's token count `total` before backward, so the
+    gradient does not depend on the split; with train.streams > 1 each micro-batch runs as that many shards at
+    once (backward_streams). Returns
     (mean loss per token, gradient norm before clipping). A non-finite loss or gradient norm takes no step
     (stop_if_diverged then stops the run): AdamW stepped on a NaN gradient made every weight NaN, the caller's
     model passed to sft() included, where the last finite weights could have been kept."""
     for group in opt.param_groups:
         group["lr"] = lr_at(step, train)
     loss_sum = 0.0
-    for s in micro_losses:  # a generator: each micro-batch's graph is freed before the next is built
-        (s / total).backward()
-        loss_sum += s.item()
+    params = [p for p in model.parameters() if p.requires_grad]
+    for rows in micro_rows:  # each micro-batch's graph is freed before the next is built
+        loss_sum += backward_streams(loss_of, rows, total, train.streams, params)
     gn = float(clip_grad_norm(model.parameters(), train.grad_clip))
     if math.isfinite(loss_sum) and math.isfinite(gn):
         opt.step()
@@ -799,8 +874,8 @@ def check_resumed_weights(run: Path, state: dict) -> None:
 def _run_record(train: dict, data_sha256) -> dict:
     """A pretraining or SFT run's settings as config.json holds them and its data's digest: what its trainer states
     record. Less the step target (a resume may raise it) and what only sets the cadence of held-out losses and
-    checkpoints or the thread count (no trajectory changes with them: a hand edit of those is fine)."""
-    keep = {k: v for k, v in train.items() if k not in ("steps", "eval_every", "save_every", "threads")}
+    checkpoints or the thread count and streams (they change rounding only: a hand edit of those is fine)."""
+    keep = {k: v for k, v in train.items() if k not in ("steps", "eval_every", "save_every", "threads", "streams")}
     return {"train": keep, "data_sha256": data_sha256}
 
 
@@ -1152,6 +1227,7 @@ def pretrain(
         check_documents(heldout_docs, "heldout_docs")
     if not resume:
         check_pretrain_settings(run, train, model_config, vocab_size)
+        check_streams(train, model_config, "cpu", "pretrain")
     docs_sha256 = _digest(docs)  # (once: config.json, the resume check and every trainer state's record)
     if resume:
         model, tok, state, saved = load_run(run, "pretrain")
@@ -1269,8 +1345,9 @@ def pretrain(
             g = torch.Generator().manual_seed(train.seed * 1_000_003 + step)  # batch = f(seed, step)
             idx = torch.randint(0, ids.shape[0], (train.batch_size,), generator=g)
             total = int(mask[idx, 1:].sum())
-            loss, gn = optimizer_step(model, opt, train, step, total, (
-                token_loss(fwd, ids[b], mask[b], mask[b], train.bf16)[0] for b in idx.split(micro)))
+            loss, gn = optimizer_step(model, opt, train, step, total,
+                                      lambda b: token_loss(fwd, ids[b], mask[b], mask[b], train.bf16)[0],
+                                      idx.split(micro))
             train_s += time.perf_counter() - t0
             tokens += total
             row = {"step": step + 1, "loss": loss, "lr": lr_at(step, train), "grad_norm": gn,
@@ -2033,6 +2110,7 @@ def sft(
         # grad" at the first backward, the run directory made)
         raise PonderError("sft: every parameter of the model is frozen (requires_grad=False): nothing to train; "
                           "unfreeze some, e.g. model.requires_grad_(True)")
+    check_streams(train, model.config, model.device, "sft")
     if not resume:
         check_not_fp16(model, "sft")
         if run is not None:
@@ -2118,8 +2196,9 @@ def sft(
         for step in range(start, train.steps):
             idx = sft_schedule(ids.shape[0], per_step, train.seed, step).to(device)
             total = max(1, int(lm[idx, 1:].sum()))
-            loss, gn = optimizer_step(model, opt, train, step, total, (
-                response_loss(model, ids[b], lm[b], am[b], train.bf16)[0] for b in idx.split(micro)))
+            loss, gn = optimizer_step(model, opt, train, step, total,
+                                      lambda b: response_loss(model, ids[b], lm[b], am[b], train.bf16)[0],
+                                      idx.split(micro))
             row = {"step": step + 1, "loss": loss, "lr": lr_at(step, train), "grad_norm": gn,
                    "epoch": (step + 1) * per_step / ids.shape[0]}
             last = step + 1 == train.steps

@@ -2081,6 +2081,21 @@ def test_pretrain_says_it_builds_the_corpus_unless_quiet(tmp_path, monkeypatch, 
     assert capsys.readouterr().err == ""
 
 
+def test_pretrain_streams_is_recorded_and_kept_by_resume(tmp_path, capsys):
+    """--streams N trains on N shards at once and is recorded; --resume keeps the run's own (given again: refused,
+    not ignored)."""
+    run = tmp_path / "r"
+    args = ["pretrain", "--out", str(run), "--docs", "50", "--hidden", "32", "--layers", "1", "--seq-len", "64",
+            "--batch-size", "4", "--steps", "2", "--streams", "2", "--quiet"]
+    assert main(args) == 0
+    assert json.loads((run / "config.json").read_text())["train"]["streams"] == 2
+    capsys.readouterr()
+    assert main(["pretrain", "--out", str(run), "--resume", "--streams", "2", "--steps", "3"]) == 2
+    assert "drop --streams (or start a new run)" in capsys.readouterr().err
+    assert main(["pretrain", "--out", str(run), "--resume", "--steps", "3", "--quiet"]) == 0
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
+
+
 def test_pretrain_stopped_before_its_first_checkpoint_says_to_run_it_again(tmp_path, monkeypatch, capsys):
     """SIGTERM before the first checkpoint printed "terminated (SIGTERM)" alone, and --resume then refused the
     run; the line says nothing was saved, so --resume has nothing to continue, and how to start again."""

@@ -938,6 +938,108 @@ def test_loss_is_split_invariant(tiny_random):
         assert torch.allclose(whole, grads(split), atol=1e-6)
 
 
+@pytest.mark.parametrize("bf16", [False, True])
+def test_streams_give_the_one_stream_gradient_the_same_every_run(tiny_random, bf16):
+    """backward_streams: shards run at once on pool threads give one stream's loss and gradients to float
+    rounding (SFT's blockwise head, a custom autograd Function, included; autocast entered in each thread),
+    the same bits run to run whichever thread ends first, accumulated onto gradients already there; frozen
+    parameters get none, and the caller's thread count is back afterwards."""
+    from ponder.train import backward_streams, sft_batches
+
+    base, tok = tiny_random
+    model = copy.deepcopy(base).train()
+    model.norm.weight.requires_grad_(False)
+    enc = [encode_sft(tok, {"prompt": "Problem: 1 + 1 = ?" * (i + 1), "response": " 2" * (3 * i + 1)})
+           for i in range(5)]
+    ids, lm, am = sft_batches(enc, 128, tok.pad_token_id, packing=False)
+    total = int(lm[:, 1:].sum())
+    params = [p for p in model.parameters() if p.requires_grad]
+    threads = torch.get_num_threads()
+
+    def grads(streams, loss_fn, start=None):
+        model.zero_grad(set_to_none=True)
+        if start is not None:
+            for p, g in zip(params, start):
+                p.grad = g.clone()
+        s = backward_streams(lambda b: loss_fn(model, ids[b], lm[b], am[b], bf16)[0], torch.arange(5), total,
+                             streams, params)
+        assert torch.get_num_threads() == threads and model.norm.weight.grad is None
+        return s, [p.grad.clone() for p in params]
+
+    for loss_fn in (token_loss, response_loss):
+        s1, g1 = grads(1, loss_fn)
+        for streams in (2, 3, 8):  # 3: shards of 2, 2 and 1 rows; 8: more streams than rows (5 shards)
+            s, g = grads(streams, loss_fn)
+            tol = 1e-5 if not bf16 else 2e-2
+            assert s == pytest.approx(s1, rel=tol)
+            for a, b in zip(g, g1):
+                assert torch.allclose(a, b, atol=tol * g1[0].abs().max().item())
+            again = grads(streams, loss_fn)
+            assert again[0] == s and all(torch.equal(a, b) for a, b in zip(again[1], g))
+        g2 = grads(2, loss_fn)[1]
+        onto = grads(2, loss_fn, start=g1)[1]
+        assert all(torch.equal(a, b + c) for a, b, c in zip(onto, g1, g2))
+
+
+def test_a_failing_shard_raises_and_gives_back_the_thread_count(tiny_random):
+    from ponder.train import backward_streams
+
+    model = copy.deepcopy(tiny_random[0]).train()
+    params = list(model.parameters())
+    threads = torch.get_num_threads()
+
+    def loss_of(rows):
+        if 3 in rows:
+            raise ValueError("shard with row 3")
+        return model(torch.ones(len(rows), 4, dtype=torch.long)).sum()
+
+    for rows in (torch.arange(4), torch.tensor([3, 0, 1, 2])):  # the pool's shard, then the caller's
+        with pytest.raises(ValueError, match="row 3"):
+            backward_streams(loss_of, rows, 1, 2, params)
+        assert torch.get_num_threads() == threads
+
+
+def test_pretraining_on_two_streams_follows_one_and_resumes_as_uninterrupted(tmp_path):
+    """streams=2: the one-stream run's losses to float tolerance, config.json records it, and a run killed
+    between checkpoints resumes bit for bit as the uninterrupted one (the shards' sum has a fixed order)."""
+    train = _train(batch_size=6, grad_accum=2, streams=2)
+    one = pretrain(tmp_path / "one", DOCS, model_config=ModelConfig(**SMALL), train=_train(batch_size=6, grad_accum=2),
+                   vocab_size=300, progress=False)
+    straight = pretrain(tmp_path / "a", DOCS, model_config=ModelConfig(**SMALL), train=train, vocab_size=300,
+                        progress=False)
+    assert json.loads((straight / "config.json").read_text())["train"]["streams"] == 2
+
+    def die(row):
+        if row["step"] == 8:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(tmp_path / "b", DOCS, model_config=ModelConfig(**SMALL), train=train, vocab_size=300,
+                 progress=False, on_log=die)
+    pretrain(tmp_path / "b", DOCS, train=_train(), resume=True, progress=False)
+    l1, la, lb = ([json.loads(x)["loss"] for x in (r / "metrics.jsonl").read_text().splitlines()]
+                  for r in (one, straight, tmp_path / "b"))
+    assert la == lb and la == pytest.approx(l1, rel=1e-4) and la != l1
+    ma, mb = (ponder.load(r / "checkpoint")[0] for r in (straight, tmp_path / "b"))
+    for (n, p), q in zip(ma.state_dict().items(), mb.state_dict().values()):
+        assert torch.equal(p, q), n
+
+
+def test_streams_are_refused_with_attention_dropout_or_off_the_cpu(tmp_path):
+    from ponder.train import check_streams
+
+    with pytest.raises(PonderError, match=r"pretrain: streams=2 with attention_dropout=0.1: .* a seed would not"):
+        pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL, attention_dropout=0.1),
+                 train=_train(streams=2), vocab_size=300, progress=False)
+    assert not (tmp_path / "r").exists()
+    with pytest.raises(PonderError, match="sft: streams=2 splits each micro-batch between CPU threads; this run "
+                                          r"trains on cuda:0 \(use streams=1\)"):
+        check_streams(_train(streams=2), ModelConfig(**SMALL), "cuda:0", "sft")
+    check_streams(_train(streams=1), ModelConfig(**SMALL), "cuda:0", "sft")
+    with pytest.raises(PonderError, match="streams must be a positive integer, got 0"):
+        _train(streams=0).validate()
+
+
 def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=6),
                    vocab_size=300, progress=False)
@@ -3180,7 +3282,8 @@ def test_the_logged_grad_norm_of_low_precision_weights_is_their_gradients_norm_i
     captured = []
     opt = make_optimizer(m, cfg)
     opt.step = lambda: captured.extend(p.grad.double() for p in m.parameters())  # the gradients stepped on
-    _, gn = optimizer_step(m, opt, cfg, 0, 1, iter([response_loss(m, ids, lm, am)[0]]))
+    _, gn = optimizer_step(m, opt, cfg, 0, 1, lambda b: response_loss(m, ids[b], lm[b], am[b])[0],
+                           [torch.arange(len(ids))])
     assert gn == pytest.approx(exact, rel=1e-6) and exact > 1
     clipped = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in captured])))
     assert clipped == pytest.approx(0.5, rel=1e-2 if dtype == torch.bfloat16 else 1e-5)
