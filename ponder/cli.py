@@ -160,9 +160,10 @@ def _add_sampling(p: argparse.ArgumentParser, max_new: int = 256, temperature: f
 
 
 _STREAMS_HELP = ("CPU: run each micro-batch as N shards at the same time, one thread each, N cores in all whatever "
-                 "--threads says: at small widths one op cannot keep several cores busy (bench/train.py, the tiny "
-                 "model's shape on 2 cores in fp32: 2 streams 1.07-1.18x the tokens/s of one); no OpenMP "
-                 "spin-waits on a busy machine; rounds differently from 1 (gradients summed per shard), "
+                 "--threads says: at small widths one op cannot keep several cores busy (the tiny recipe's shape on "
+                 "2 cores: --streams 2 1.5-1.6x the tokens/s of --threads 1 and 1.0-1.16x that of --threads 2; "
+                 "README); and a stream of one thread never spin-waits on a core another job holds (2.1x "
+                 "--threads 2 there); rounds differently from 1 stream (gradients summed per shard), "
                  "reproducible run to run; recorded, --resume keeps it")
 _BF16_HELP = ("mixed precision: matmuls and attention in bf16 under autocast, weights, norms, softmax and the "
               "optimizer in fp32 (on CPUs with AVX512-BF16 or AMX about 1.6x the fp32 tokens/s, bench/train.py; "
