@@ -25,7 +25,7 @@ heads grouped by their key/value head (PyTorch's CPU flash kernel is 2-4x slower
 once under autocast instead of once per projection; RMSNorm's backward runs LayerNorm's fused kernel. `loss` is each
 side's loss after the last step: the sides train the same batch, so they agree to within the precision's rounding.
 
-    python bench/train.py [--batch 32] [--seq 128] [--steps 3] [--rounds 12] [--no-compile]
+    python bench/train.py [--batch 32] [--seq 128] [--steps 3] [--rounds 12] [--no-compile] [--precision fp32]
 """
 
 import argparse
@@ -53,6 +53,9 @@ def main():
     ap.add_argument("--rounds", type=positive, default=12)
     ap.add_argument("--threads", type=positive, default=2)
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile sides")
+    ap.add_argument("--precision", choices=("both", "fp32", "bf16"), default="both",
+                    help="the comparisons to run (fp32: skips bf16, which a CPU without bf16 units emulates ~13x "
+                         "slower; its keys are then absent)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     try:
@@ -126,9 +129,10 @@ def main():
 
     # One phase per comparison: only the models compared are resident (one model trains in a real run), and the
     # rounds alternate among them. Compiled fp32 runs transformers' sdpa only, its faster attention in fp32.
-    phases = [phase(True, False, ("sdpa", "eager")), phase(False, False, ("sdpa", "eager"))]
+    bf16s = {"both": (True, False), "fp32": (False,), "bf16": (True,)}[a.precision]
+    phases = [phase(b, False, ("sdpa", "eager")) for b in bf16s]
     if not a.no_compile:
-        phases += [phase(False, True, ("sdpa",)), phase(True, True, ("sdpa", "eager"))]
+        phases += [phase(b, True, ("sdpa",) if not b else ("sdpa", "eager")) for b in sorted(bf16s)]
     warmup_s, loss, times = {}, {}, {}  # times: seconds per step, one entry per round
     for sides in phases:
         fns = {k: make() for k, make in sides.items()}
@@ -154,9 +158,17 @@ def main():
         q = statistics.quantiles(r, n=4) if len(r) > 1 else [r[0]] * 3
         return round(q[1], 2), [round(q[0], 2), round(q[2], 2)]
 
-    ratio, ratio_iqr = vs_best("ponder_bf16", "transformers_sdpa_bf16", "transformers_eager_bf16")
-    vs_default, vs_default_iqr = vs_best("ponder_bf16", "transformers_sdpa_bf16")
-    ratio_fp32, ratio_fp32_iqr = vs_best("ponder_fp32", "transformers_sdpa_fp32", "transformers_eager_fp32")
+    ratios = {}
+    if "ponder_bf16" in times:
+        ratios["ratio"], ratios["ratio_iqr"] = vs_best("ponder_bf16", "transformers_sdpa_bf16",
+                                                       "transformers_eager_bf16")
+        ratios["ratio_vs_transformers_default_bf16"], ratios["ratio_vs_transformers_default_bf16_iqr"] = vs_best(
+            "ponder_bf16", "transformers_sdpa_bf16")
+    if "ponder_fp32" in times:
+        ratios["ratio_fp32"], ratios["ratio_fp32_iqr"] = vs_best("ponder_fp32", "transformers_sdpa_fp32",
+                                                                 "transformers_eager_fp32")
+    if "ponder_bf16" in times and "ponder_fp32" in times:  # different phases: medians
+        ratios["bf16_speedup_ponder"] = round(tps["ponder_bf16"] / tps["ponder_fp32"], 2)
     streams = {}
     if a.threads > 1:  # Ponder's step on `threads` streams (--streams) vs transformers' step, as above
         for tag, hf in (("bf16", ("sdpa", "eager")), ("fp32", ("sdpa", "eager")), ("compiled_fp32", ("sdpa",)),
@@ -168,15 +180,12 @@ def main():
         "bench": "train", "device": "cpu", "threads": a.threads, "params": cfg.num_params(), "batch": a.batch,
         "seq": a.seq, "rounds": a.rounds, "steps_per_round": a.steps,
         "tokens_per_s": {k: round(v, 1) for k, v in tps.items()},
-        "ratio": ratio, "ratio_iqr": ratio_iqr,
-        "ratio_vs_transformers_default_bf16": vs_default, "ratio_vs_transformers_default_bf16_iqr": vs_default_iqr,
-        "ratio_fp32": ratio_fp32, "ratio_fp32_iqr": ratio_fp32_iqr,
-        "bf16_speedup_ponder": round(tps["ponder_bf16"] / tps["ponder_fp32"], 2),  # different phases: medians
-        **streams,
+        **ratios, **streams,
     }
-    if not a.no_compile:
+    if "ponder_compiled_fp32" in times:
         out["ratio_compiled_fp32"], out["ratio_compiled_fp32_iqr"] = vs_best("ponder_compiled_fp32",
                                                                              "transformers_sdpa_compiled_fp32")
+    if "ponder_compiled_bf16" in times:
         out["ratio_compiled_bf16"], out["ratio_compiled_bf16_iqr"] = vs_best(
             "ponder_compiled_bf16", "transformers_sdpa_compiled_bf16", "transformers_eager_compiled_bf16")
     # Each library's fastest configuration on this machine, whatever its precision or compilation (medians, from
