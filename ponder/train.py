@@ -21,6 +21,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -299,8 +300,9 @@ class MasterAdamW(torch.optim.AdamW):
                 p.copy_(m)
 
 
-# Worker threads of `backward_streams`, each with one torch thread; grown on demand, kept for the process.
-_STREAM_POOL: list = [None]
+# Worker threads of `backward_streams`, each with one torch thread: {"pool": executor, "size": its threads},
+# made at the first call with more than one shard and kept for the process (replaced when more are asked for).
+_STREAM_POOL: dict = {"pool": None, "size": 0}
 
 
 def backward_streams(loss_of: Callable, rows: torch.Tensor, total: int, streams: int, params: list) -> float:
@@ -316,11 +318,12 @@ def backward_streams(loss_of: Callable, rows: torch.Tensor, total: int, streams:
         s = loss_of(rows)
         (s / total).backward()
         return s.item()
-    pool = _STREAM_POOL[0]
-    if pool is None or pool._max_workers < len(shards) - 1:
-        from concurrent.futures import ThreadPoolExecutor
-        pool = _STREAM_POOL[0] = ThreadPoolExecutor(len(shards) - 1, thread_name_prefix="ponder-stream",
-                                                    initializer=torch.set_num_threads, initargs=(1,))
+    if _STREAM_POOL["size"] < len(shards) - 1:
+        if _STREAM_POOL["pool"] is not None:
+            _STREAM_POOL["pool"].shutdown(wait=False)
+        _STREAM_POOL.update(size=len(shards) - 1, pool=ThreadPoolExecutor(
+            len(shards) - 1, thread_name_prefix="ponder-stream", initializer=torch.set_num_threads, initargs=(1,)))
+    pool = _STREAM_POOL["pool"]
 
     def work(shard):
         s = loss_of(shard)
@@ -332,7 +335,6 @@ def backward_streams(loss_of: Callable, rows: torch.Tensor, total: int, streams:
     try:
         done = [work(shards[0])]
     finally:  # (every shard has finished before the thread count is restored, an error or not)
-        from concurrent.futures import wait
         wait(futures)
         torch.set_num_threads(before)
     done += [f.result() for f in futures]
