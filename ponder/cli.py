@@ -1846,7 +1846,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="torch.compile the training forward (about 1.3x faster on CPU after a minute of "
                          "compilation; not bit-identical to the shipped eager recipe)")
     pt.add_argument("--bf16", action="store_true", help=_BF16_HELP)
-    pt.add_argument("--streams", type=_positive_int, default=None, help=_STREAMS_HELP + " (default: the tiny "
+    pt.add_argument("--streams", type=_positive_int, default=None, metavar="N", help=_STREAMS_HELP + " (default: the tiny "
                     "recipe's 1)")
     pt.add_argument("--quiet", action="store_true", help="no progress bar")
     pt.add_argument("--json", action="store_true",
@@ -1887,7 +1887,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="tokens per row (prompt + response); a longer example is cut and loses the end of "
                          "its response, and one whose prompt alone fills it is left out (both are warned of)")
     sf.add_argument("--bf16", action="store_true", help=_BF16_HELP)
-    sf.add_argument("--streams", type=_positive_int, default=1, help=_STREAMS_HELP + " (default: 1)")
+    sf.add_argument("--streams", type=_positive_int, default=1, metavar="N", help=_STREAMS_HELP + " (default: 1)")
     sf.add_argument("--packing", action="store_true", help="pack several examples into each row (each attends only to itself, positions from 0: "
                          "the same loss as unpacked, less padding)")
     sf.add_argument("--turns", choices=("all", "last"), default="all",
