@@ -124,25 +124,15 @@ def _shared_prefix_grads(model, rows_):
     (logp * w[a:b, : logp.shape[1]] * mask).sum().backward()
 
 
-def _plot_first_run_only():
-    """In a spawned rank (conftest's plot-once patch is the test process's): rank 0 draws the first run's
-    training.png only, each later one ~1.5 s of matplotlib on the fixture's critical path."""
-    import ponder.rl.trainer as rl_trainer
-
-    real, drawn = rl_trainer.plot_run, []
-
-    def first(run):
-        if not drawn:
-            real(run)
-            drawn.append(run)
-    rl_trainer.plot_run = first
-
-
 def _rank(dp, state, batch, cfg, run_dir, swapped, log_dir, alarm_cfg):
     """One rank: the gradient of each objective on this rank's rows, then the 2-rank GRPO runs; then (the tests of
     a resumed run and of an alarm, sharing this spawn: each rank is a process importing torch) the resume of
     `swapped`, a run whose checkpoint a kill left set aside, the --stop-on-alarm run, and a bad input's errors."""
-    _plot_first_run_only()
+    # (conftest's plot-once patch is the test process's: each of the ranks' ~7 runs drew its training.png, ~1.5 s
+    # of matplotlib each on the fixture's critical path)
+    from conftest import plot_each_kind_of_rows_once
+
+    plot_each_kind_of_rows_once(pytest.MonkeyPatch())
     model = ponder.Transformer(ponder.ModelConfig(**MCFG))
     model.load_state_dict(state)
     ids, attn, comp, adv, noise = batch
