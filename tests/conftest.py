@@ -1,3 +1,4 @@
+import contextlib
 import fcntl
 import json
 import math
@@ -133,7 +134,51 @@ def hold_run():
         f.close()
 
 
-_PLOTTED = set()  # the kinds of metric rows training.png was drawn for in this session
+# The kinds of metric rows training.png was drawn for in this session, in every process of it: the xdist workers,
+# and the ranks and scripts a test starts that draw through plot_each_kind_of_rows_once (they inherit the
+# variable). One repr a line in PLOTTED_ENV's file, appended under an flock; each process caches what it has read.
+# A kind drawn by one worker is not drawn again by the other (3 kinds, ~7 s of matplotlib), nor by a spawned rank
+# (the two_ranks spawn's rank 0 drew 6).
+PLOTTED_ENV = "PONDER_TEST_PLOTTED"
+_PLOTTED = set()
+
+
+def pytest_configure(config):
+    """The session's file of kinds drawn: made by the first process (xdist's controller, or the one process of
+    -n 0), before the workers start, so that they and everything they start inherit its path."""
+    if PLOTTED_ENV not in os.environ:
+        import tempfile
+
+        fd, path = tempfile.mkstemp(prefix="ponder-test-plotted-")
+        os.close(fd)
+        os.environ[PLOTTED_ENV] = path
+        config._ponder_plotted = path
+
+
+def pytest_unconfigure(config):
+    path = getattr(config, "_ponder_plotted", None)
+    if path is not None:
+        os.environ.pop(PLOTTED_ENV, None)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _plotted(kind: str) -> bool:
+    """Whether training.png was drawn for `kind` in this session (by any of its processes)."""
+    path = os.environ.get(PLOTTED_ENV)
+    if kind not in _PLOTTED and path is not None:
+        with contextlib.suppress(OSError), open(path) as f:
+            _PLOTTED.update(f.read().splitlines())
+    return kind in _PLOTTED
+
+
+def _drawn(kind: str) -> None:
+    _PLOTTED.add(kind)
+    path = os.environ.get(PLOTTED_ENV)
+    if path is not None:
+        with contextlib.suppress(OSError), open(path, "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)  # (one line at a time; released as the file closes)
+            f.write(kind + "\n")
 
 
 def _kind(v):
@@ -142,24 +187,28 @@ def _kind(v):
     return type(v).__name__
 
 
-def plot_each_kind_of_rows_once(monkeypatch):
+def plot_each_kind_of_rows_once(monkeypatch, always=()):
     """A run's training.png is ~1.5 s of matplotlib (3 s for 170 rows), most of an in-process run's time in these
     tests. It is drawn once for each kind of metric rows (each key with the kinds of value it takes, missing
-    included; one row, several or over 30), so a plot failing on some kind of row still fails the first test
-    that makes it."""
+    included; one row, several or over 30) in the whole session, so a plot failing on some kind of row still fails
+    the first test that makes it. `always`: run directories whose training.png is drawn whatever their kind."""
     import ponder.rl.trainer as rl_trainer
     import ponder.train as sft_trainer
 
     real = sft_trainer.plot_run
+    always = {Path(r).resolve() for r in always}
 
     def plot_once(run):
         r = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
         keys = sorted({k for x in r for k in x})
-        kind = (len(r) == 1, len(r) > 30, tuple((k, tuple(sorted({_kind(x[k]) if k in x else "-" for x in r})))
-                                                for k in keys))
-        if kind not in _PLOTTED:
+        kind = repr((len(r) == 1, len(r) > 30, tuple((k, tuple(sorted({_kind(x[k]) if k in x else "-" for x in r})))
+                                                     for k in keys)))
+        if Path(run).resolve() in always:
             real(run)
-            _PLOTTED.add(kind)
+            _drawn(kind)
+        elif not _plotted(kind):
+            real(run)
+            _drawn(kind)
     monkeypatch.setattr(rl_trainer, "plot_run", plot_once)
     monkeypatch.setattr(sft_trainer, "plot_run", plot_once)
 
@@ -167,11 +216,24 @@ def plot_each_kind_of_rows_once(monkeypatch):
 @pytest.fixture(autouse=True)
 def _plot_each_kind_of_rows_once(request, monkeypatch):
     """plot_each_kind_of_rows_once for every test of every file; one that reads training.png asks for the fixture
-    `plots` and gets it drawn for every run. (Runs in other processes, the CLI's and spawned ranks', draw theirs.)"""
+    `plots` and gets it drawn for every run, or for the runs it names with plots.only(...). (Runs in other
+    processes, the CLI's, draw theirs; spawned ranks that call plot_each_kind_of_rows_once share the session's.)"""
     if "plots" not in request.fixturenames:
         plot_each_kind_of_rows_once(monkeypatch)
 
 
+class _Plots:
+    def __init__(self, monkeypatch):
+        self._monkeypatch = monkeypatch
+
+    def only(self, *runs):
+        """training.png drawn for these run directories alone; the test's other runs draw theirs as every other
+        test's do (once for each kind of rows)."""
+        plot_each_kind_of_rows_once(self._monkeypatch, always=runs)
+
+
 @pytest.fixture
-def plots():
-    """training.png drawn for every run of the test (see _plot_each_kind_of_rows_once)."""
+def plots(monkeypatch):
+    """training.png drawn for every run of the test (see _plot_each_kind_of_rows_once), or for the runs named
+    with plots.only(run, ...)."""
+    return _Plots(monkeypatch)

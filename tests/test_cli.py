@@ -1127,6 +1127,7 @@ def test_sft_from_the_command_line_resumes_and_keeps_its_settings(tmp_path, ckpt
     val.write_text(json.dumps({"prompt": "9 + 1 =", "response": " 10"}) + "\n")
     sft = ["sft", "--model", str(ckpt), "--data", str(data), "--val-data", str(val), "--seq-len", "32",
            "--batch-size", "4", "--save-every", "2", "--eval-every", "2", "--quiet"]
+    plots.only(tmp_path / "a")  # (the one training.png read below; b's and c's are of the same kind of rows)
     assert main([*sft, "--steps", "5", "--out", str(tmp_path / "a")]) == 0
     assert main([*sft, "--steps", "5", "--out", str(tmp_path / "b")]) == 0
     assert main([*sft, "--steps", "3", "--out", str(tmp_path / "c")]) == 0  # stopped at 3
@@ -1448,6 +1449,7 @@ def test_training_commands_print_a_run_summary_and_json_for_scripts(tmp_path, ck
     data.write_text("".join(json.dumps({"prompt": f"{a} + 1 =", "response": f" {a + 1}"}) + "\n" for a in range(6)))
     sft = ["sft", "--model", str(ckpt), "--data", str(data), "--val-data", str(data), "--seq-len", "32",
            "--steps", "3", "--quiet"]
+    plots.only(tmp_path / "b")  # (the run whose --json names its training.png)
     assert main([*sft, "--out", str(tmp_path / "a")]) == 0
     text = capsys.readouterr().out
     assert text.startswith("sft: 3 steps") and "val_loss" in text and "->" in text
@@ -3188,31 +3190,6 @@ def test_training_commands_that_are_not_data_parallel_refuse_torchruns_ranks(tmp
     monkeypatch.setenv("RANK", "0")
     assert main([*command, "--out", str(tmp_path / "r")]) == 2
     assert "not data-parallel" not in capsys.readouterr().err
-
-
-def _cli_rank(dp, argv):
-    """One torchrun-style rank (RANK, WORLD_SIZE... set, its process group up) running the command line."""
-    import contextlib
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        rc = main(argv)
-    return rc, out.getvalue()
-
-
-def test_grpo_under_torchrun_prints_its_result_once(tmp_path, ckpt):
-    """`torchrun --nproc_per_node 2 -m ponder.cli grpo ... --json` printed the run summary on every rank: stdout
-    held one JSON object per rank, which a script reading one could not parse. Rank 0, the rank that wrote the
-    run, prints it; the others print nothing."""
-    from ponder.distributed import ddp
-
-    if len(os.sched_getaffinity(0)) < 2:
-        pytest.skip("a 2-rank group needs 2 cores")
-    argv = ["grpo", "--model", str(ckpt), "--steps", "1", "--prompts-per-step", "2", "--group-size", "2",
-            "--max-new-tokens", "2", "--eval-n", "2", "--quiet", "--json", "--out", str(tmp_path / "r")]
-    (rc0, out0), (rc1, out1) = ddp.spawn(_cli_rank, 2, argv, threads=1)
-    assert rc0 == rc1 == 0
-    assert json.loads(out0)["steps"] == 1 and out1 == ""
 
 
 def test_distill_refuses_a_negative_temperature_before_loading_its_models(tmp_path, capsys):

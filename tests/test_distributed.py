@@ -186,8 +186,24 @@ def _rank(dp, state, batch, cfg, run_dir, swapped, log_dir, alarm_cfg):
     _with_stderr_in(Path(log_dir) / f"alarm{dp.rank}.err", lambda: ddp._train_rank(
         dp, alarm_cfg, str(Path(run_dir).parent / "alarm"), False, False))
     partly_used = _partly_used_step((2 * dp.rank, 2 * dp.rank + 2), dp.sync_grads)
+    _cli_json(dp, cfg.model, Path(log_dir))
     _cli_errors(dp, cfg.model, Path(log_dir))
     return grads, two, fsdp, full, blocked, resumed, partly_used
+
+
+def _cli_json(dp, model, logs):
+    """`ponder grpo --json` in this torchrun-style rank, as `torchrun --nproc_per_node 2 -m ponder.cli grpo ... --json`
+    runs it on each rank (test_grpo_under_torchrun_prints_its_result_once; [exit code, stdout] in logs/jsonN.json)."""
+    import contextlib
+    import io
+
+    from ponder.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = main(["grpo", "--model", model, "--steps", "1", "--prompts-per-step", "2", "--group-size", "2",
+                   "--max-new-tokens", "2", "--eval-n", "2", "--quiet", "--json", "--out", str(logs / "json")])
+    (logs / f"json{dp.rank}.json").write_text(json.dumps([rc, out.getvalue()]))
 
 
 def _cli_errors(dp, model, logs):
@@ -262,7 +278,9 @@ ALARM = dict(SMALL, steps=4, max_new_tokens=1, stop_on_alarm=True, prompts_per_s
 def two_ranks(tmp_path_factory, tokenizer, ckpt, data):
     """One spawn of 2 gloo ranks (_rank) for the tests comparing 2 ranks with one process: the model and batch of
     the gradient checks, and the directory of the ranks' runs ("two", "uneven", "fsdp", "swap", "alarm", and
-    "logs": what the resume recovered, each rank's stderr in the alarm run)."""
+    "logs": what the resume recovered, each rank's stderr in the alarm run, what the command line said on each
+    rank). (Each spawn of 2 ranks costs ~10 s of CPU, each rank importing torch: the tests of 2 ranks that can
+    share one do.)"""
     tmp = tmp_path_factory.mktemp("two_ranks")
     model = ponder.Transformer(ponder.ModelConfig(**MCFG)).init_weights(3, std=0.1)
     batch = _batch(tokenizer)
@@ -743,8 +761,8 @@ def test_ray_address_without_a_port_is_joined_at_rays_default(monkeypatch, addre
 # The Ray scenarios that need a Ray session (or a process) of their own run in one process, one after another: a
 # local Ray start costs seconds, and a process importing torch and ponder more. The sessions are those the scenarios
 # describe: a ray_session started pinned to one core ("pinned"), none ("too_many"), a caller's own ray.init that the
-# CPU-held scenarios share ("users_ray", "held", "interrupted", "taken", each leaving its CPU free), a caller's
-# ray.init whose actors import another ponder ("other_ponder"), a ray_session that SIGTERM stops ("sigterm"), and one
+# CPU-held scenarios share ("users_ray", "held", "interrupted", "taken", each leaving its CPU free) and where a
+# pool's actors import another ponder ("other_ponder"), a ray_session that SIGTERM stops ("sigterm"), and one
 # that fails to start ("failed_start"). Each scenario prints its lines after "== NAME" (on stdout and stderr); the
 # runner then shuts down a session it left, and puts back the affinity and SIGTERM's default handler.
 _PINNED = """
@@ -777,6 +795,9 @@ def caller_init():  # a caller's own session, of 1 CPU, which the scenarios afte
 
 
 def users_ray():  # in the caller's own ray.init (the runner's, of 1 CPU)
+    from conftest import plot_each_kind_of_rows_once  # (the session's: the runs' training.png drawn once a kind)
+
+    plot_each_kind_of_rows_once(pytest.MonkeyPatch())
     for run in ("a", "b"):  # b: the CPU a's actor held is free again
         train_ray(GRPOConfig(**ARGS["users_ray"]), ARGS["out"] + "/" + run, workers=1, progress=False)
         print(run, ray.is_initialized(), flush=True)
@@ -785,10 +806,10 @@ def users_ray():  # in the caller's own ray.init (the runner's, of 1 CPU)
 
 _OTHER_PONDER = """
 def other_ponder():
-    # the actors import another ponder (the copy in ARGS["other"], version 9.9): a node with another install
-    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": ARGS["other"]}})
+    # the actors import another ponder (the copy in ARGS["other"], version 9.9): a node with another install (in
+    # the caller's session of 1 CPU, free again after the scenarios before: a Ray start of its own is ~6 s of CPU)
     pool = RayPool(1)
+    pool.options["runtime_env"] = {"env_vars": {"PYTHONPATH": ARGS["other"]}}  # (given to its actors' ray.remote)
     try:
         pool.start()
     except PonderError as e:
@@ -914,6 +935,7 @@ def taken():
 
 _RAY_SCENARIOS = """
 import os, signal, sys, threading, time
+import pytest
 CORES = os.sched_getaffinity(0)
 os.sched_setaffinity(0, {min(CORES)})  # (for "pinned", the first)
 import ray
@@ -922,6 +944,7 @@ from ponder.distributed.ray_workers import RayPool, ray_session, train_ray
 from ponder.errors import PonderError
 from ponder.rl.trainer import GRPOConfig
 ARGS = eval(sys.argv[1])
+sys.path.append(ARGS["tests"])  # (conftest's plot_each_kind_of_rows_once)
 """ + _PINNED + _TOO_MANY + _USERS_RAY + _OTHER_PONDER + _SIGTERM + _FAILED_START + _HELD + _INTERRUPTED + _TAKEN + """
 
 def run(name):
@@ -938,11 +961,11 @@ run("pinned")
 os.sched_setaffinity(0, CORES)
 run("too_many")
 run("caller_init")
-for name in ("users_ray", "held", "interrupted", "taken"):
+for name in ("users_ray", "held", "interrupted", "taken", "other_ponder"):
     run(name)
 ray.shutdown()
 signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (ray.init's, which ray.shutdown leaves)
-for name in ("other_ponder", "sigterm", "failed_start"):
+for name in ("sigterm", "failed_start"):
     run(name)
     if ray.is_initialized():
         ray.shutdown()
@@ -965,7 +988,8 @@ def ray_scenarios(tmp_path_factory, ckpt, data):
     shutil.copytree(Path(ponder.__file__).parent, copy / "ponder", ignore=shutil.ignore_patterns("__pycache__"))
     init = copy / "ponder" / "__init__.py"
     init.write_text(init.read_text().replace(f'__version__ = "{ponder.__version__}"', '__version__ = "9.9"'))
-    args = dict(out=str(tmp), other=str(copy), too_many=dict(SMALL, model=str(ckpt), data=str(data)),
+    args = dict(out=str(tmp), other=str(copy), tests=str(Path(__file__).parent),
+                too_many=dict(SMALL, model=str(ckpt), data=str(data)),
                 users_ray=dict(SMALL, model=str(ckpt), data=str(data), steps=1, prompts_per_step=2, group_size=2,
                                max_new_tokens=6))
     returncode = None
@@ -1390,7 +1414,6 @@ def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
     """Any other exception on an actor (a verifier's bug, weights of another architecture) escaped as Ray's wrapper,
     whose message is the actor's whole traceback in terminal colours: the CLI printed its first line,
     'RayTaskError(ValueError): ray::Worker.score() (pid=..., ip=..., actor_id=...)', and not the error."""
-    from ponder.distributed.ray_workers import RayPool
 
     def chokes_on_item_2(completion, item):  # (a closure: pickled by value)
         if item == 2:
@@ -1421,19 +1444,20 @@ def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
         score_split(pool.score, lambda f: needs_answer, ["a"] * 6, items, [True, False] * 3)
     assert re.fullmatch(r"Ray worker \d \(pid \d+ on \S+\): scoring input 6 of 6 \(item q5\): KeyError: 'answer'",
                         str(e.value))
+    # (the module's pool, left as the fixture made it: a pool of its own would start an actor, ~4 s of CPU)
     model, tok = ponder.load(ckpt)
     wider = ponder.Transformer(ponder.ModelConfig(**dict(MCFG, hidden_size=64, head_dim=32)))
-    with RayPool(1, num_cpus=0).start(model, tok) as p:
-        with pytest.raises(PonderError, match=r"^RayPool.push: the pool's actors hold replicas of another model than "
-                                              r"the one pushed \(hidden_size 48 vs 64; "):
-            p.push(wider, 0)  # (refused before anything is shipped)
-        actor = p.actors[0]
-        p.actors[0] = _RejectsPush(actor, wider.state_dict())  # the actor given weights of that shape all the same
-        try:
-            with pytest.raises(PonderError) as e:
-                p.push(model, 0)
-        finally:
-            p.actors[0] = actor
+    with pytest.raises(PonderError, match=r"^RayPool.push: the pool's actors hold replicas of another model than "
+                                          r"the one pushed \(hidden_size 48 vs 64; "):
+        pool.push(wider, 0)  # (refused before anything is shipped)
+    actor = pool.actors[0]
+    pool.actors[0] = _RejectsPush(actor, wider.state_dict())  # the actor given weights of that shape all the same
+    try:
+        with pytest.raises(PonderError) as e:
+            pool.push(model, 0)
+    finally:
+        pool.actors[0] = actor
+        pool.push(model, 0)  # (the pool as the fixture left it)
     # (with the reason, which Ray's message holds on the heading's next line)
     assert re.fullmatch(r"Ray worker 0 \(pid \d+ on \S+\): RuntimeError: Error\(s\) in loading state_dict for "
                         r"Transformer: size mismatch for \S+: copying a param with shape torch.Size\(\[\d+(, \d+)*\]\) "
@@ -1582,29 +1606,29 @@ class _DriverOnly:
     itself, present on the driver and missing on a Ray node)."""
 
 
-def test_ray_worker_that_fails_to_start_is_one_line_naming_it(pool, ckpt):
+def test_ray_worker_that_fails_to_start_is_one_line_naming_it(pool):
     """An actor whose creation raised escaped start() as Ray's ActorDiedError, whose message is the actor's whole
     traceback in terminal colours: the CLI printed 'ActorDiedError: The actor died because of an error raised in
     its creation task, \\x1b[36mray::Worker.__init__()...', naming neither the worker nor the error."""
     from ponder.distributed.ray_workers import RayPool
 
-    model, _ = ponder.load(ckpt)
+    # (pools without a model: the actor's arguments fail to unpickle at the tokenizer, a model or not; a model's
+    # replica would have each of the 3 actors import torch first, ~3 s of CPU apiece)
     p = RayPool(1, num_cpus=0)
     with pytest.raises(PonderError) as e:
-        p.start(model, _DriverOnly())
+        p.start(None, _DriverOnly())
     assert re.fullmatch(r"Ray worker 0 failed to start on \S+: ModuleNotFoundError: No module named "
                         rf"'{__name__}'", str(e.value))
     assert p.actors == []  # killed: none left holding the cluster's CPUs
     # replacements of a dead actor that fail so: the pool gives up naming the error, not only "while starting"
+    # (a death mid-call is handled alike for every kind of call: RayPool._sharded)
     import ray
 
-    model, tok = ponder.load(ckpt)
-    with RayPool(1, num_cpus=0, max_replacements=1).start(model, tok) as q:
-        q.push(model, 0)
+    with RayPool(1, num_cpus=0, max_replacements=1).start() as q:
         q._args = (q._args[0], _DriverOnly(), *q._args[2:])
         ray.kill(q.actors[0])
         with pytest.raises(PonderError) as e:
-            q.sample(PROMPTS[:1], n=1, max_new_tokens=2, seed=0)
+            q.score(lambda c, it: c, ["a"], [{}])
     assert re.search(r"died mid-call, then its replacement while starting \(it failed on \S+: ModuleNotFoundError: "
                      rf"No module named '{__name__}'\); giving up after 2 actor deaths", str(e.value))
     assert "\n" not in str(e.value)
@@ -1831,7 +1855,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_ray_replacement_running_other_versions_is_refused_naming_its_worker_and_never_used(pool, ckpt):
+def test_ray_replacement_running_other_versions_is_refused_naming_its_worker_and_never_used(pool):
     """A dead actor's replacement that started on a node with another install was refused naming 'worker 0' (its
     place in a list of one) whatever worker it replaced, and stayed in the pool: the next call sampled on it."""
     import ray
@@ -1842,15 +1866,14 @@ def test_ray_replacement_running_other_versions_is_refused_naming_its_worker_and
         def info(self):
             return {**super().info(), "ponder": "9.9"}
 
-    model, tok = ponder.load(ckpt)
-    kw = dict(n=1, max_new_tokens=2, seed=0)
-    with RayPool(2, num_cpus=0).start(model, tok) as p:
-        p.push(model, 0)
+    # (actors without a model: a dead actor is replaced, and its replacement checked, alike for every kind of call
+    # (RayPool._sharded); 4 replicas would each import torch, ~3 s of CPU apiece)
+    with RayPool(2, num_cpus=0).start() as p:
         p._cls = ray.remote(num_cpus=0)(OtherInstall)  # where replacements start from now on
         ray.kill(p.actors[1])
-        for _ in range(2):  # the next call does not sample on the refused actor: it tries another replacement
+        for _ in range(2):  # the next call does not run on the refused actor: it tries another replacement
             with pytest.raises(PonderError) as e:
-                p.sample(PROMPTS, **kw)
+                p.score(lambda c, it: c, ["a", "b"], [{}, {}])
             assert re.fullmatch(r"Ray worker runs different package versions: ponder \S+ on the driver vs 9\.9 on "
                                 r"worker 1 \(\S+\)", str(e.value)), str(e.value)
         assert p.replaced == 2
@@ -1943,19 +1966,22 @@ def test_ray_call_whose_weights_another_caller_replaced_fails_instead_of_looping
     pool's weights (v + 1), refused it again, and so on forever."""
     import threading
 
-    from ponder.distributed.ray_workers import RayPool
-
+    # (the module's pool, its weights put back after: a pool of its own would start an actor, ~4 s of CPU; one
+    # prompt is one shard, worker 0's)
     model, tok = ponder.load(ckpt)
     other = ponder.Transformer(model.config).init_weights(5, std=0.08)
-    with RayPool(1, num_cpus=0).start(model, tok) as p:
-        p.push(model, 0)
-        p.actors[0] = _PushedOnCall(p, p.actors[0], other, 1)
-        box = []
-        t = threading.Thread(target=lambda: box.append(_catch(lambda: p.sample(PROMPTS[:1], n=1, max_new_tokens=4,
-                                                                              seed=0))), daemon=True)
-        t.start()
+    actor = pool.actors[0]
+    pool.actors[0] = _PushedOnCall(pool, actor, other, 1)
+    box = []
+    t = threading.Thread(target=lambda: box.append(_catch(lambda: pool.sample(PROMPTS[:1], n=1, max_new_tokens=4,
+                                                                             seed=0))), daemon=True)
+    t.start()
+    try:
         t.join(300)  # (a guard: the call takes a second)
         assert not t.is_alive(), "the call loops"
+    finally:
+        pool.actors[0] = actor
+        pool.push(model, 0)  # (the pool as the fixture left it)
     assert isinstance(box[0], PonderError)
     assert str(box[0]).startswith("RayPool: weights version 1 were pushed while a call expecting version 0 ran")
 
@@ -1972,18 +1998,17 @@ def test_ray_actor_dying_while_its_weights_are_refreshed_is_replaced(pool, ckpt)
     mid-rollout is (before: the refresh's RayActorError escaped as a raw traceback)."""
     import ray
 
-    from ponder.distributed.ray_workers import RayPool
-
+    # (the module's pool, which this leaves as the fixture made it: actor 0 a replacement holding its weights; a pool
+    # of its own would start 2 more actors, ~8 s of CPU)
     model, tok = ponder.load(ckpt)
     other = ponder.Transformer(model.config).init_weights(5, std=0.08)
     kw = dict(n=2, max_new_tokens=8, seed=3)
     local = ids(ponder.sample(model, tok, PROMPTS, **kw))
-    with RayPool(2, num_cpus=0).start(model, tok) as p:
-        p.push(model, 0)
-        ray.get(p.actors[0].set_weights.remote(-1, other.state_dict()))  # left behind: refreshed on its next call
-        p.actors[0] = _KilledOnRefresh(p.actors[0])
-        assert ids(p.sample(PROMPTS, **kw)) == local
-        assert p.replaced == 1 and not isinstance(p.actors[0], _KilledOnRefresh)
+    before = pool.replaced
+    ray.get(pool.actors[0].set_weights.remote(-1, other.state_dict()))  # left behind: refreshed on its next call
+    pool.actors[0] = _KilledOnRefresh(pool.actors[0])
+    assert ids(pool.sample(PROMPTS, **kw)) == local
+    assert pool.replaced == before + 1 and not isinstance(pool.actors[0], _KilledOnRefresh)
 
 
 def test_ray_replacement_dying_as_it_starts_is_replaced_then_bounded_by_a_ponder_error(pool, ckpt):
@@ -2884,6 +2909,16 @@ def test_ranks_resuming_a_checkpoint_left_mid_swap_recover_it_once(tmp_path, ckp
     wb = ponder.load(run / "checkpoint")[0].state_dict()
     for n in wa:
         torch.testing.assert_close(wa[n], wb[n], rtol=1e-4, atol=1e-6)
+
+
+def test_grpo_under_torchrun_prints_its_result_once(two_ranks):
+    """`torchrun --nproc_per_node 2 -m ponder.cli grpo ... --json` printed the run summary on every rank: stdout
+    held one JSON object per rank, which a script reading one could not parse. Rank 0, the rank that wrote the
+    run, prints it; the others print nothing. (The command runs on the two_ranks spawn's ranks, _cli_json.)"""
+    logs = two_ranks[4] / "logs"
+    (rc0, out0), (rc1, out1) = (json.loads((logs / f"json{r}.json").read_text()) for r in range(2))
+    assert rc0 == rc1 == 0
+    assert json.loads(out0)["steps"] == 1 and out1 == ""
 
 
 def test_ranks_stopped_by_an_alarm_stop_as_one_process_and_say_it_once(tmp_path, ckpt, data, two_ranks, capfd):

@@ -212,9 +212,11 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(ckpt, one_s
 def test_resume_after_kill_9_equals_uninterrupted(tmp_path, ckpt):
     import threading
 
-    args = [sys.executable, "-m", "ponder.cli", "grpo", "--model", str(ckpt), "--steps", "6", "--prompts-per-step",
-            "3", "--group-size", "4", "--max-new-tokens", "12", "--eval-every", "3", "--eval-n", "6",
-            "--save-every", "3", "--lr", "1e-3", "--quiet", "--threads", "1"]
+    # 4 steps, a checkpoint and a held-out evaluation every 2: killed at its first checkpoint (step 2), the resumed
+    # run trains across an evaluation and a checkpoint (step 4) as the uninterrupted one does
+    args = [sys.executable, "-m", "ponder.cli", "grpo", "--model", str(ckpt), "--steps", "4", "--prompts-per-step",
+            "3", "--group-size", "4", "--max-new-tokens", "12", "--eval-every", "2", "--eval-n", "6",
+            "--save-every", "2", "--lr", "1e-3", "--quiet", "--threads", "1"]
     killed = tmp_path / "killed"
     p = subprocess.Popen(args + ["--out", str(killed)])
 
@@ -227,8 +229,8 @@ def test_resume_after_kill_9_equals_uninterrupted(tmp_path, ckpt):
     watcher = threading.Thread(target=kill_at_its_first_checkpoint, daemon=True)
     watcher.start()
     try:  # the uninterrupted run meanwhile, in this process (one thread, as the CLI's): the wall time of one run
-        straight = train(GRPOConfig(model=str(ckpt), steps=6, prompts_per_step=3, group_size=4, max_new_tokens=12,
-                                    eval_every=3, eval_n=6, save_every=3, lr=1e-3), tmp_path / "straight",
+        straight = train(GRPOConfig(model=str(ckpt), steps=4, prompts_per_step=3, group_size=4, max_new_tokens=12,
+                                    eval_every=2, eval_n=6, save_every=2, lr=1e-3), tmp_path / "straight",
                          progress=False)
     finally:
         watcher.join()
@@ -238,11 +240,11 @@ def test_resume_after_kill_9_equals_uninterrupted(tmp_path, ckpt):
     assert json.loads((straight / "config.json").read_text())["grpo"] == \
         json.loads((killed / "config.json").read_text())["grpo"]
     state = torch.load(killed / "checkpoint" / "trainer_state.pt", weights_only=False)
-    assert state["step"] in (3, 6)
-    subprocess.run([sys.executable, "-m", "ponder.cli", "grpo", "--resume", str(killed), "--steps", "6", "--quiet",
+    assert state["step"] in (2, 4)
+    subprocess.run([sys.executable, "-m", "ponder.cli", "grpo", "--resume", str(killed), "--steps", "4", "--quiet",
                     "--threads", "1"], check=True, timeout=300)
     a, b = rows(straight), rows(killed)
-    assert [x["step"] for x in b] == list(range(1, 7))
+    assert [x["step"] for x in b] == list(range(1, 5))
     for x, y in zip(a, b):
         for k in ("reward_mean", "accuracy", "response_length", "loss", "grad_norm", "entropy"):
             assert x[k] == pytest.approx(y[k], rel=1e-5, abs=1e-7), (x["step"], k)
