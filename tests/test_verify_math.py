@@ -1600,6 +1600,15 @@ def test_or_inside_a_group_joins_two_values_or_nothing(pred):
     ("\\boxed{3}... or 4", "3", False),
     ("\\boxed{3}: or 4", "3", False),
     ("\\boxed{3} -- originally 4", "3", True),
+    # a bracket closing around the box hid the "or" after it (3 scored alone), a long pad after it as well
+    ("(\\boxed{3}) or 4", "3", False),
+    ("\\boxed{3} ) or 4", "3", False),
+    ("$[\\boxed{3}]$, or 4", "3", False),
+    ("$\\left(\\boxed{3}\\right)$ or 4", "3", False),
+    ("\\boxed{3} )$" + " " * 300 + " or 4", "3", False),
+    ("(\\boxed{3}) or 4", "3, 4", True),
+    ("(\\boxed{3}) or equivalently 3.0", "3", True),
+    ("(\\boxed{3}) square units.", "3", True),
 ])
 def test_or_another_value_right_after_a_box_is_a_hedge(completion, gold, correct):
     assert check_math(completion, gold).correct is correct

@@ -1564,6 +1564,9 @@ def _column_mark(text: str, start: int, end: int) -> bool:
 
 
 _ASIDE_RE = re.compile(r"[ \t]*(\()[^()\n]{0,80}\)")
+# closing brackets right after a box, with the "$" that closes its math: "(\boxed{4})", "$[\boxed{4}]$", "\boxed{4} \right)"
+# (each repetition takes one bracket, so the blanks before it are read once)
+_CLOSE_AFTER_BOX_RE = re.compile(r"(?:[ \t$]*(?:\\right)?\\?[)\]])+")
 # the answer doubted right after it: "\boxed{6}. Or is it?", "6... or is it?" (answered or not: see _hedge_here)
 # (a mark, or an emphasis mark, opens the [\s*_]* after [\s$]*: blanks read by both backtracked quadratically; "(?![\s$])":
 # what follows opens with no blank, so a shorter read of the blanks only retried it at each)
@@ -1596,6 +1599,10 @@ def _hedge(
     """_hedge_here, or, past a parenthesis of words right after the answer, what follows it: "\boxed{12} (apples)
     or 13" offers 13 (the aside hid the "or": 12 scored alone, or in prose 13 did)."""
     h = _hedge_here(text, end, conditioned, box, other_case, ans)
+    if h is None and box and (close := _CLOSE_AFTER_BOX_RE.match(text, end)) is not None:
+        # "(\boxed{4}) or 3", "\boxed{4} ] or 3": the bracket around the box closes and the hedge goes on after it
+        # (the close hid the "or": read as 4 alone, it scored; prose already read "(The answer is 4) or 3" as both)
+        h = _hedge_here(text, close.end(), conditioned, box, other_case, ans)
     if h is None and (aside := _ASIDE_RE.match(text, end)) is not None and (
         _paren_prose(text, aside.start(1)) or _PAREN_COMPUTATION_RE.match(text, aside.start(1))  # ("12 (3 x 4) or 13")
         # ("6 (i.e., 6) or 7": the answer restated, read as no other value above, hid the "or" too)
