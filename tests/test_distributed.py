@@ -1276,11 +1276,14 @@ def _ray_pool(ckpt):
 @pytest.fixture
 def pool(_ray_pool, ckpt):
     """The module's pool of 2 actors of 1 CPU (the session's 2) holding the checkpoint's weights (version 0), started
-    again if a test before this one closed it."""
+    again if a test before this one closed it, and given those weights again if one left it others (a training run
+    on it pushes its updates: the tests after it, in another order, sampled from the trained weights)."""
     if not _ray_pool.actors:
         model, tok = ponder.load(ckpt)
         _ray_pool.start(model, tok)
         _ray_pool.push(model, 0)
+    elif _ray_pool.version != 0:
+        _ray_pool.push(ponder.load(ckpt)[0], 0)
     return _ray_pool
 
 
