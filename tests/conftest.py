@@ -203,10 +203,7 @@ def plot_each_kind_of_rows_once(monkeypatch, always=()):
         keys = sorted({k for x in r for k in x})
         kind = repr((len(r) == 1, len(r) > 30, tuple((k, tuple(sorted({_kind(x[k]) if k in x else "-" for x in r})))
                                                      for k in keys)))
-        if Path(run).resolve() in always:
-            real(run)
-            _drawn(kind)
-        elif not _plotted(kind):
+        if Path(run).resolve() in always or not _plotted(kind):
             real(run)
             _drawn(kind)
     monkeypatch.setattr(rl_trainer, "plot_run", plot_once)

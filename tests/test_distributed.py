@@ -1448,7 +1448,7 @@ def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
     assert re.fullmatch(r"Ray worker \d \(pid \d+ on \S+\): scoring input 6 of 6 \(item q5\): KeyError: 'answer'",
                         str(e.value))
     # (the module's pool, left as the fixture made it: a pool of its own would start an actor, ~4 s of CPU)
-    model, tok = ponder.load(ckpt)
+    model, _ = ponder.load(ckpt)
     wider = ponder.Transformer(ponder.ModelConfig(**dict(MCFG, hidden_size=64, head_dim=32)))
     with pytest.raises(PonderError, match=r"^RayPool.push: the pool's actors hold replicas of another model than "
                                           r"the one pushed \(hidden_size 48 vs 64; "):
@@ -1971,7 +1971,7 @@ def test_ray_call_whose_weights_another_caller_replaced_fails_instead_of_looping
 
     # (the module's pool, its weights put back after: a pool of its own would start an actor, ~4 s of CPU; one
     # prompt is one shard, worker 0's)
-    model, tok = ponder.load(ckpt)
+    model, _ = ponder.load(ckpt)
     other = ponder.Transformer(model.config).init_weights(5, std=0.08)
     actor = pool.actors[0]
     pool.actors[0] = _PushedOnCall(pool, actor, other, 1)
